@@ -1,0 +1,392 @@
+"""Event datasets and events -> frames.
+
+Every dataset yields ``(events, label)`` with events in tonic's structured layout
+(``x, y, t`` in µs, ``p``), so tonic's transforms apply to all of them:
+
+- ``BuiltinDigits``: simulated event-camera recordings of scikit-learn's 1,797 real 8x8
+  handwritten digits, moved along N-MNIST's three saccades in front of a simulated 34x34
+  two-polarity sensor. Ships with the package; no download.
+- ``NMNISTFolder``: real N-MNIST recordings from a local folder, either a plain folder of
+  ``.bin``/``.bs2`` files with a ``labels.csv`` (``filename,label``), or tonic's ``NMNIST``
+  layout (``.../Train/<digit>/*.bin``, ``.../Test/<digit>/*.bin``).
+- ``TonicDataset``: DVS128 Gesture and SHD through tonic's own classes.
+
+``frames`` bins events with tonic's ``ToFrame`` (1 ms bins over the first L = 50 ms by
+default, as the reference) and flattens them with channel p*H*W + y*W + x.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Literal, Protocol, Sequence
+
+import numpy as np
+
+EVENT_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "?")])  # tonic.io.events_struct
+NMNIST_SENSOR = (34, 34, 2)
+Split = Literal["train", "test", "all"]
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class DataError(ValueError):
+    """Data that cannot be read, with the path and the layout that was expected."""
+
+
+class EventDataset(Protocol):
+    name: str
+    sensor_size: tuple[int, int, int]  # (W, H, P), tonic's order
+    labels: np.ndarray  # (n,) int
+    classes: Sequence[str]
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]: ...
+
+
+# ---------------------------------------------------------------- events -> frames
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """How events become the signal frames: L bins of ``bin_us`` from t = 0, binarised."""
+
+    L: int = 50  # signal frames (reference: 50)
+    bin_us: int = 1000  # bin width in µs (reference: 1 ms)
+
+
+def frames(events: np.ndarray, sensor_size: tuple[int, int, int], spec: FrameSpec = FrameSpec()) -> np.ndarray:
+    """(L, P*H*W) uint8 0/1 frames of the first L bins; channel index p*H*W + y*W + x."""
+    from tonic.transforms import ToFrame
+
+    W, H, P = sensor_size
+    events = events[events["t"] < spec.L * spec.bin_us]
+    out = np.zeros((spec.L, P * H * W), dtype=np.uint8)
+    if len(events) == 0:
+        return out
+    binned = ToFrame(sensor_size=sensor_size, time_window=spec.bin_us, start_time=0, end_time=spec.L * spec.bin_us)(events)
+    binned = binned.reshape(binned.shape[0], -1)[: spec.L]  # (bins, P, H, W) -> (bins, N)
+    out[: len(binned)] = binned > 0
+    return out
+
+
+# ---------------------------------------------------------------- built-in digits
+
+
+@dataclass(frozen=True)
+class SensorSim:
+    """A simple event-camera model: log-intensity change detector per pixel."""
+
+    contrast: float = 0.25  # log-intensity change that triggers an event
+    refractory_us: int = 3000  # a pixel is silent this long after an event
+    dt_us: int = 1000  # simulation step
+    jitter_us: int = 1000  # event time uniform within [step, step + jitter)
+    saccade_us: int = 100_000  # each of the three saccades
+    amplitude: float = 3.0  # saccade length in pixels
+    scale: int = 3  # 8x8 digit -> 24x24 on the 34x34 sensor
+
+
+def _saccade_path(sim: SensorSim, n_steps: int) -> np.ndarray:
+    """(n_steps, 2) sensor offsets (dx, dy): N-MNIST's triangle, one side per saccade."""
+    a = sim.amplitude
+    corners = np.array([[0.0, 0.0], [a / 2, a], [a, 0.0], [0.0, 0.0]])  # down-right, up-right, back left
+    t = np.arange(n_steps) * sim.dt_us / sim.saccade_us  # in saccades
+    side = np.minimum(t.astype(int), 2)
+    frac = np.clip(t - side, 0, 1)[:, None]
+    return corners[side] * (1 - frac) + corners[side + 1] * frac
+
+
+def _shift_bilinear(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """img moved by (dx, dy) pixels, bilinear, zero outside."""
+    H, W = img.shape
+    ys, xs = np.arange(H)[:, None] - dy, np.arange(W)[None, :] - dx
+    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    fx, fy = xs - x0, ys - y0
+
+    def at(yy, xx):
+        ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+        return np.where(ok, img[np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)], 0.0)
+
+    return (
+        at(y0, x0) * (1 - fy) * (1 - fx) + at(y0, x0 + 1) * (1 - fy) * fx
+        + at(y0 + 1, x0) * fy * (1 - fx) + at(y0 + 1, x0 + 1) * fy * fx
+    )
+
+
+def simulate_events(image: np.ndarray, rng: np.random.Generator, sim: SensorSim = SensorSim()) -> np.ndarray:
+    """Events of an 8x8 digit image (0..16) seen by a 34x34 sensor moving along three saccades."""
+    W = H = NMNIST_SENSOR[0]
+    big = np.kron(image / 16.0, np.ones((sim.scale, sim.scale)))  # nearest upsample
+    big = (big + _shift_bilinear(big, 0.5, 0.5)) / 2  # soften the blocks
+    canvas = np.zeros((H, W))
+    o = (W - big.shape[0]) // 2 - 1
+    canvas[o : o + big.shape[0], o : o + big.shape[1]] = big
+    n_steps = 3 * sim.saccade_us // sim.dt_us
+    path = _saccade_path(sim, n_steps)
+    log_ref = np.log(0.05 + canvas)  # every pixel starts adapted to the still image
+    last = np.full((H, W), -sim.refractory_us)
+    chunks = []
+    for k in range(1, n_steps):
+        t = k * sim.dt_us
+        log_now = np.log(0.05 + _shift_bilinear(canvas, *path[k]))
+        diff = log_now - log_ref
+        fire = (np.abs(diff) > sim.contrast) & (t - last >= sim.refractory_us)
+        y, x = np.nonzero(fire)
+        if len(y):
+            ev = np.empty(len(y), EVENT_DTYPE)
+            ev["x"], ev["y"], ev["p"] = x, y, diff[y, x] > 0
+            ev["t"] = t + rng.integers(0, sim.jitter_us, len(y))
+            chunks.append(ev)
+            log_ref[fire] = log_now[fire]
+            last[fire] = t
+    events = np.concatenate(chunks) if chunks else np.empty(0, EVENT_DTYPE)
+    return events[np.argsort(events["t"], kind="stable")]
+
+
+@lru_cache(maxsize=1)
+def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return d.images.astype(np.float64), d.target.astype(np.int64)
+
+
+class BuiltinDigits:
+    """scikit-learn's 1,797 real handwritten digits as simulated N-MNIST-like recordings.
+
+    Split (fixed): index % 5 == 0 is the test split (360), the rest train (1,437).
+    Recording i is deterministic: its jitter comes from a generator seeded with i.
+    """
+
+    name = "digits"
+    sensor_size = NMNIST_SENSOR
+    classes = [str(d) for d in range(10)]
+
+    def __init__(self, split: Split = "train", sim: SensorSim = SensorSim()):
+        images, targets = _sklearn_digits()
+        idx = np.arange(len(images))
+        keep = {"train": idx % 5 != 0, "test": idx % 5 == 0, "all": np.ones_like(idx, bool)}[split]
+        self.split, self.sim = split, sim
+        self.indices = idx[keep]
+        self.labels = targets[keep]
+        self._images = images
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        j = int(self.indices[i])
+        return simulate_events(self._images[j], np.random.default_rng(j), self.sim), int(self.labels[i])
+
+    def source_id(self) -> str:
+        return f"digits:{self.split}:{self.sim}"
+
+
+# ---------------------------------------------------------------- N-MNIST from a folder
+
+
+def read_nmnist_file(path: Path) -> np.ndarray:
+    """One N-MNIST recording (.bin/.bs2), read with tonic; errors name the file."""
+    from tonic.io import read_mnist_file
+
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read recording ({e.strerror or e})") from e
+    if len(raw) == 0 or len(raw) % 5:
+        raise DataError(f"{path}: not an N-MNIST recording (size {len(raw)} bytes is not a multiple of 5 bytes per event)")
+    events = read_mnist_file(str(path), dtype=EVENT_DTYPE)
+    if events["x"].max() >= 34 or events["y"].max() >= 34:
+        raise DataError(f"{path}: events outside the 34x34 N-MNIST sensor; is this an N-MNIST file?")
+    return events
+
+
+NMNIST_LAYOUT = (
+    "a folder with labels.csv (columns filename,label) beside the .bin/.bs2 recordings it names, "
+    "or tonic's NMNIST layout: <dir>/[NMNIST/]Train/<digit>/*.bin and <dir>/[NMNIST/]Test/<digit>/*.bin"
+)
+
+
+class NMNISTFolder:
+    """Real N-MNIST recordings from a local folder (see ``NMNIST_LAYOUT``).
+
+    Splits: with labels.csv, row i (0-based, file order) is test when i % 5 == 0 (the 1,000
+    shared recordings: 800 train, 200 test); with tonic's layout, Train/ and Test/.
+    """
+
+    name = "nmnist"
+    sensor_size = NMNIST_SENSOR
+    classes = [str(d) for d in range(10)]
+
+    def __init__(self, root: str | os.PathLike, split: Split = "train"):
+        self.root, self.split = Path(root).expanduser(), split
+        if not self.root.is_dir():
+            raise DataError(f"{self.root}: no such folder; expected {NMNIST_LAYOUT}")
+        files, labels = self._index()
+        if not files:
+            raise DataError(f"{self.root}: no N-MNIST recordings found for split {split!r}; expected {NMNIST_LAYOUT}")
+        self.files, self.labels = files, np.asarray(labels, dtype=np.int64)
+
+    def _index(self) -> tuple[list[Path], list[int]]:
+        csv_path = self.root / "labels.csv"
+        if csv_path.is_file():
+            rows = self._read_csv(csv_path)
+            pick = {"train": lambda i: i % 5 != 0, "test": lambda i: i % 5 == 0, "all": lambda i: True}[self.split]
+            rows = [r for i, r in enumerate(rows) if pick(i)]
+            return [self.root / f for f, _ in rows], [lab for _, lab in rows]
+        for base in (self.root / "NMNIST", self.root):
+            parts = {"train": ["Train"], "test": ["Test"], "all": ["Train", "Test"]}[self.split]
+            if all((base / p).is_dir() for p in parts):
+                files, labels = [], []
+                for part in parts:
+                    for digit in range(10):
+                        found = sorted((base / part / str(digit)).glob("*.bin"))
+                        files += found
+                        labels += [digit] * len(found)
+                return files, labels
+        raise DataError(f"{self.root}: unknown layout; expected {NMNIST_LAYOUT}")
+
+    @staticmethod
+    def _read_csv(path: Path) -> list[tuple[str, int]]:
+        try:
+            with path.open(newline="") as f:
+                reader = csv.DictReader(f)
+                if not reader.fieldnames or not {"filename", "label"} <= set(reader.fieldnames):
+                    raise DataError(f"{path}: needs the columns filename,label; found {reader.fieldnames}")
+                rows = [(r["filename"], int(r["label"])) for r in reader]
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            if isinstance(e, DataError):
+                raise
+            raise DataError(f"{path}: unreadable labels file ({e})") from e
+        bad = [lab for _, lab in rows if not 0 <= lab <= 9]
+        if bad:
+            raise DataError(f"{path}: labels must be digits 0-9, found {bad[:3]}")
+        return rows
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        return read_nmnist_file(self.files[i]), int(self.labels[i])
+
+    def source_id(self) -> str:
+        listing = "\n".join(f"{f}:{f.stat().st_size}" for f in self.files) if self.files else ""
+        return f"nmnist:{self.split}:" + hashlib.sha1(listing.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- DVS Gesture and SHD via tonic
+
+TONIC_DATASETS = {
+    # name: (tonic class, sensor size, what it needs on disk)
+    "dvsgesture": ("DVSGesture", (128, 128, 2), "tonic's DVSGesture folder (DVSGesture/ibmGestureTrain, ibmGestureTest)"),
+    "shd": ("SHD", (700, 1, 1), "tonic's SHD folder (SHD/shd_train.h5, shd_test.h5)"),
+}
+
+
+class TonicDataset:
+    """DVS128 Gesture or SHD through tonic's own class, from ``root``.
+
+    Downloads only when ``download=True`` (tonic shows its own progress). Their sensors
+    differ from N-MNIST's, so models need their own checkpoints (``n_inputs`` = W*H*P).
+    """
+
+    def __init__(self, name: str, root: str | os.PathLike, split: Split = "train", download: bool = False):
+        if name not in TONIC_DATASETS:
+            raise DataError(f"unknown dataset {name!r}; tonic-backed ones are {sorted(TONIC_DATASETS)}")
+        if split == "all":
+            raise DataError(f"{name}: choose split 'train' or 'test'")
+        cls_name, self.sensor_size, needs = TONIC_DATASETS[name]
+        self.name, self.split, self.root = name, split, Path(root).expanduser()
+        if not download and not (self.root / cls_name).exists():
+            raise DataError(f"{self.root}: {name} not found; expected {needs}, or ask for the download")
+        import tonic.datasets
+
+        try:
+            self._ds = getattr(tonic.datasets, cls_name)(save_to=str(self.root), train=split == "train")
+        except Exception as e:  # tonic raises many kinds; name the folder
+            raise DataError(f"{self.root}: tonic could not open {name} ({type(e).__name__}: {e}); expected {needs}") from e
+        self.classes = [str(c) for c in getattr(self._ds, "classes", range(max(self.labels) + 1))]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self._ds.targets if hasattr(self._ds, "targets") else [self._ds[i][1] for i in range(len(self._ds))])
+
+    def __len__(self) -> int:
+        return len(self._ds)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        events, label = self._ds[i]
+        return events, int(label)
+
+    def source_id(self) -> str:
+        return f"{self.name}:{self.split}:{self.root}"
+
+
+def open_dataset(name: str, data_dir: str | os.PathLike | None = None, split: Split = "train") -> EventDataset:
+    """A dataset by name: 'digits' (built in), 'nmnist' (needs data_dir), 'dvsgesture', 'shd'."""
+    if name == "digits":
+        return BuiltinDigits(split)
+    if data_dir is None:
+        raise DataError(f"dataset {name!r} needs a data folder")
+    if name == "nmnist":
+        return NMNISTFolder(data_dir, split)
+    return TonicDataset(name, data_dir, split)
+
+
+DATASETS = ("digits", "nmnist", *TONIC_DATASETS)
+
+
+# ---------------------------------------------------------------- framed, cached
+
+
+@dataclass(frozen=True)
+class Framed:
+    """A whole split as signal frames: ``x`` (n, L, N) uint8 0/1 and ``y`` (n,)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    sensor_size: tuple[int, int, int]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SKIPSNN_CACHE", Path.home() / ".cache" / "skipsnn_explorer"))
+
+
+def framed(
+    dataset: EventDataset,
+    spec: FrameSpec = FrameSpec(),
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Framed:
+    """Frames of every recording in ``dataset``, cached on disk (bit-packed) by source and spec."""
+    cache_dir = cache_dir or default_cache_dir()
+    key = hashlib.sha1(f"{dataset.source_id()}|{spec}|v1".encode()).hexdigest()[:20]
+    path = cache_dir / f"{dataset.name}-{key}.npz"
+    W, H, P = dataset.sensor_size
+    N = W * H * P
+    if path.is_file():
+        try:
+            with np.load(path) as z:
+                x = np.unpackbits(z["bits"], axis=-1, count=N).reshape(-1, spec.L, N)
+                return Framed(x, z["y"], dataset.sensor_size)
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
+    x = np.zeros((len(dataset), spec.L, N), dtype=np.uint8)
+    y = np.zeros(len(dataset), dtype=np.int64)
+    for i in range(len(dataset)):
+        events, y[i] = dataset[i]
+        x[i] = frames(events, dataset.sensor_size, spec)
+        if progress:
+            progress(i + 1, len(dataset))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, bits=np.packbits(x, axis=-1), y=y)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache folder only costs speed
+    return Framed(x, y, dataset.sensor_size)

@@ -1,0 +1,52 @@
+"""What SkipSNN is judged by: state updates, gate precision/recall, synaptic operations."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def state_updates(gate: Tensor) -> Tensor:
+    """(B,) fraction of steps whose frame was admitted, N_open / T."""
+    return gate.float().mean(-1)
+
+
+def oracle_state_updates(signal_length: int, T: int) -> float:
+    """What a gate open exactly on the signal window reaches: L / T."""
+    return signal_length / T
+
+
+def gate_precision_recall(gate: Tensor, signal: Tensor) -> tuple[Tensor, Tensor]:
+    """Per sample: precision = |open & signal| / |open|, recall = |open & signal| / |signal|.
+
+    Both (B,) from (B, T) booleans; an empty denominator gives 0.
+    """
+    gate, signal = gate.bool(), signal.bool()
+    hit = (gate & signal).sum(-1).float()
+    precision = hit / gate.sum(-1).clamp(min=1)
+    recall = hit / signal.sum(-1).clamp(min=1)
+    return precision, recall
+
+
+def synaptic_ops(
+    input_events: Tensor, hidden_spikes: Tensor, n_classes: int, n_pulses: Tensor | None
+) -> Tensor:
+    """Synaptic operations per step, (B, T).
+
+    ``nnz(gated input) * H + nnz(hidden spikes) * C + nnz(controller input)``, where the
+    controller input is the hidden spikes plus the active pulses (``n_pulses``, (T,));
+    ``n_pulses=None`` means no controller (plain or forced-open network).
+
+    input_events: (B, T) admitted input events; hidden_spikes: (B, T, H).
+    """
+    H = hidden_spikes.shape[-1]
+    hidden_nnz = torch.count_nonzero(hidden_spikes, dim=-1)  # (B, T)
+    ops = input_events.long() * H + hidden_nnz * n_classes
+    if n_pulses is not None:
+        ops = ops + hidden_nnz + n_pulses.long()
+    return ops
+
+
+def synops_saving(gated_ops: Tensor, open_ops: Tensor) -> Tensor:
+    """(B,) fraction of the always-open network's synaptic operations the gate saved."""
+    return 1 - gated_ops.sum(-1).double() / open_ops.sum(-1).double().clamp(min=1)

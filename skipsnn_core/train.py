@@ -1,0 +1,292 @@
+"""Training and evaluation of SkipSNN and the plain SNN on signals buried in temporal noise.
+
+    python -m skipsnn_core.train --dataset digits --kind skipsnn --epochs 20 --out assets/digits_skipsnn.pt
+    python -m skipsnn_core.train --dataset nmnist --data-dir ../shared/data/nmnist --kind snn ...
+
+Every epoch draws fresh noise and signal starts (seeded); validation uses fixed noise.
+The loss is MSE(rate, one_hot(y)) + lambda * mean a[t] (SKIPSNN.md); the surrogate
+temperature ``lens`` starts at ``--lens`` and is multiplied by ``--lens-decay`` every
+``--lens-every`` epochs. After each epoch a resume file (``OUT.resume``) is written
+atomically; ``--resume`` continues from it. The final checkpoint holds the figures
+measured on the held-out split and the exact command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import metrics
+from .checkpoint import save_checkpoint
+from .data import DATASETS, Framed, FrameSpec, framed, open_dataset
+from .device import default_device, describe
+from .model import SkipSNN, SkipSNNConfig
+from .noise import embed_batch
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    T: int = 300  # total frames
+    level: int = 1  # noise event pairs per noise frame
+    in_signal: bool = False  # noise inside the signal window too
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "digits"
+    data_dir: str | None = None
+    kind: str = "skipsnn"  # "skipsnn" | "snn"
+    hidden: int = 800
+    T: int = 300
+    L: int = 50
+    noise_level: int = 1
+    lam: float = 0.5  # weight of the gate penalty
+    epochs: int = 20
+    lr: float = 1e-3
+    batch_size: int = 64
+    lens: float = 1.0
+    lens_decay: float = 0.9
+    lens_every: int = 10
+    shift: int = 0  # random spatial shift of training signals, +-pixels (augmentation)
+    seed: int = 0
+    out: str = "checkpoint.pt"
+
+
+def lens_at(cfg: TrainConfig, epoch: int) -> float:
+    return cfg.lens * cfg.lens_decay ** (epoch // cfg.lens_every)
+
+
+def shift_frames(x: torch.Tensor, sensor: tuple[int, int, int], max_shift: int, g: torch.Generator) -> torch.Tensor:
+    """Move each sample's frames (B, L, N) by a random (dx, dy) in [-max_shift, max_shift], zero fill."""
+    if max_shift <= 0:
+        return x
+    W, H, P = sensor
+    B, L, _ = x.shape
+    img = x.reshape(B, L, P, H, W)
+    out = torch.zeros_like(img)
+    d = torch.randint(-max_shift, max_shift + 1, (B, 2), generator=g).tolist()
+    for b, (dx, dy) in enumerate(d):
+        src_y, dst_y = slice(max(0, -dy), H - max(0, dy)), slice(max(0, dy), H - max(0, -dy))
+        src_x, dst_x = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
+        out[b, :, :, dst_y, dst_x] = img[b, :, :, src_y, src_x]
+    return out.reshape(B, L, -1)
+
+
+def load_split(dataset: str, data_dir: str | None, split: str, spec: FrameSpec, quiet: bool = False) -> Framed:
+    ds = open_dataset(dataset, data_dir, split)
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(ds), desc=f"frames {dataset}/{split}", unit="rec", leave=False, file=sys.stderr)
+    data = framed(ds, spec, progress=(lambda done, total: bar.update(1)) if bar else None)
+    if bar:
+        bar.close()
+    return data
+
+
+@torch.no_grad()
+def evaluate(
+    model: SkipSNN,
+    data: Framed,
+    noise: NoiseSpec,
+    *,
+    seed: int = 1234,
+    batch_size: int = 64,
+    controller_theta: float | None = None,
+) -> dict:
+    """Accuracy, state updates, gate precision/recall and synaptic-op saving on fixed noise."""
+    from .model import InferenceOptions
+
+    g = torch.Generator().manual_seed(seed)
+    dev = model.device
+    correct = open_correct = 0
+    updates, precision, recall, gated_ops, open_ops = [], [], [], [], []
+    cfg = model.config
+    options = InferenceOptions(controller_theta=controller_theta)
+    for i in range(0, len(data.y), batch_size):
+        sig = torch.from_numpy(data.x[i : i + batch_size]).float()
+        y = torch.from_numpy(data.y[i : i + batch_size])
+        x, mask, _ = embed_batch(
+            sig, noise.T, level=noise.level, in_signal=noise.in_signal, sensor=data.sensor_size, generator=g
+        )
+        x = x.to(dev)
+        events = torch.count_nonzero(x, dim=-1).cpu()  # (B, T)
+        runs = (model.simulate(x, options=options), model.simulate(x, options=options, gate_override="open"))
+        for run, out, with_ctrl in zip(runs, (gated_ops, open_ops), (cfg.controller, False)):
+            out.append(
+                metrics.synaptic_ops(
+                    events * run.gate.cpu(), run.hidden_spikes.cpu(), cfg.n_classes,
+                    _pulse_counts(model, noise.T) if with_ctrl else None,
+                ).sum(1)
+            )
+        gated, forced = runs
+        correct += int((gated.rates.argmax(1).cpu() == y).sum())
+        open_correct += int((forced.rates.argmax(1).cpu() == y).sum())
+        gate = gated.gate.cpu().bool()
+        updates.append(metrics.state_updates(gate))
+        p, r = metrics.gate_precision_recall(gate, mask)
+        precision.append(p)
+        recall.append(r)
+    n = len(data.y)
+    g_ops, o_ops = torch.cat(gated_ops).double(), torch.cat(open_ops).double()
+    return {
+        "accuracy": correct / n,
+        "state_updates": float(torch.cat(updates).mean()),
+        "oracle_state_updates": metrics.oracle_state_updates(data.x.shape[1], noise.T),
+        "gate_precision": float(torch.cat(precision).mean()),
+        "gate_recall": float(torch.cat(recall).mean()),
+        "synops_saving": float(1 - g_ops.sum() / o_ops.sum()),
+        "forced_open_accuracy": open_correct / n,
+        "n_samples": n,
+        "noise_level": noise.level,
+    }
+
+
+def _pulse_counts(model: SkipSNN, T: int) -> torch.Tensor:
+    from .model import pulse_train
+
+    return pulse_train(T, model.config.pulse_periods).sum(1)
+
+
+def train(cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool = False) -> tuple[SkipSNN, dict]:
+    from tqdm import tqdm
+
+    torch.manual_seed(cfg.seed)
+    device = default_device()
+    spec = FrameSpec(L=cfg.L)
+    train_data = load_split(cfg.dataset, cfg.data_dir, "train", spec, quiet)
+    test_data = load_split(cfg.dataset, cfg.data_dir, "test", spec, quiet)
+    W, H, P = train_data.sensor_size
+    n_classes = int(max(train_data.y.max(), test_data.y.max())) + 1
+    n_classes = max(n_classes, 10) if cfg.dataset in ("digits", "nmnist") else n_classes
+    model_cfg = SkipSNNConfig(n_inputs=W * H * P, n_hidden=cfg.hidden, n_classes=n_classes, controller=cfg.kind == "skipsnn")
+    model = SkipSNN(model_cfg).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    noise = NoiseSpec(cfg.T, cfg.noise_level)
+    history: list[dict] = []
+    start_epoch = 0
+    resume_path = Path(cfg.out + ".resume")
+    if resume and resume_path.is_file():
+        state = torch.load(resume_path, map_location=device, weights_only=True)
+        if state["train_config"] != asdict(cfg):
+            raise SystemExit(f"{resume_path}: was written by a different training configuration; remove it or match it")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history, start_epoch = state["history"], state["epoch"] + 1
+        if not quiet:
+            print(f"resuming from {resume_path} at epoch {start_epoch + 1}", file=sys.stderr)
+    if not quiet:
+        print(f"training {cfg.kind} on {cfg.dataset} ({len(train_data.y)} train, {len(test_data.y)} test) on {describe(device)}", file=sys.stderr)
+
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        lens = lens_at(cfg, epoch)
+        g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        order = torch.randperm(len(train_data.y), generator=g)
+        bar = tqdm(range(0, len(order), cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=quiet, file=sys.stderr)
+        t0, total_loss, total_gate = time.perf_counter(), 0.0, 0.0
+        for i in bar:
+            idx = order[i : i + cfg.batch_size].numpy()
+            sig = shift_frames(torch.from_numpy(train_data.x[idx]).float(), train_data.sensor_size, cfg.shift, g)
+            x, _, _ = embed_batch(sig, cfg.T, level=cfg.noise_level, sensor=train_data.sensor_size, generator=g)
+            y = torch.from_numpy(train_data.y[idx]).to(device)
+            run = model.simulate(x.to(device), lens=lens)
+            loss = F.mse_loss(run.rates, F.one_hot(y, n_classes).float())
+            if model_cfg.controller:
+                loss = loss + cfg.lam * run.penalty()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total_loss += float(loss) * len(idx)
+            total_gate += float(run.gate.mean()) * len(idx)
+            bar.set_postfix(loss=f"{float(loss):.4f}", open=f"{float(run.gate.mean()):.2f}")
+        model.eval()
+        val = evaluate(model, test_data, noise, batch_size=cfg.batch_size)
+        row = {
+            "epoch": epoch + 1, "lens": lens, "loss": total_loss / len(order), "train_open": total_gate / len(order),
+            "seconds": round(time.perf_counter() - t0, 1),
+            **{k: val[k] for k in ("accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving")},
+        }
+        history.append(row)
+        if not quiet:
+            print(json.dumps(row), file=sys.stderr)
+        _save_resume(resume_path, model, opt, cfg, epoch, history)
+
+    model.eval()
+    figures = evaluate(model, test_data, noise, batch_size=cfg.batch_size)
+    meta = {
+        "dataset": cfg.dataset,
+        "kind": cfg.kind,
+        "command": command,
+        "train_config": asdict(cfg),
+        "split": "test (held out)",
+        "noise": asdict(noise),
+        "signal_frames": cfg.L,
+        "figures": figures,
+        "history": history,
+        "device": describe(device),
+    }
+    save_checkpoint(model, cfg.out, meta)
+    resume_path.unlink(missing_ok=True)
+    return model, figures
+
+
+def _save_resume(path: Path, model, opt, cfg: TrainConfig, epoch: int, history: list) -> None:
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {"model": model.state_dict(), "optimizer": opt.state_dict(), "train_config": asdict(cfg), "epoch": epoch, "history": history},
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(prog="python -m skipsnn_core.train", description="Train SkipSNN or the plain SNN.")
+    p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
+    p.add_argument("--data-dir", default=None, help="local data folder (nmnist, dvsgesture, shd)")
+    p.add_argument("--kind", choices=("skipsnn", "snn"), default=d.kind)
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--T", type=int, default=d.T, help="frames per sample")
+    p.add_argument("--L", type=int, default=d.L, help="signal frames (1 ms each)")
+    p.add_argument("--noise-level", type=int, default=d.noise_level, help="noise event pairs per noise frame")
+    p.add_argument("--lam", type=float, default=d.lam, help="gate penalty weight lambda")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lens", type=float, default=d.lens, help="initial surrogate temperature")
+    p.add_argument("--lens-decay", type=float, default=d.lens_decay)
+    p.add_argument("--lens-every", type=int, default=d.lens_every)
+    p.add_argument("--shift", type=int, default=d.shift, help="random spatial shift augmentation, pixels")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--out", default=d.out)
+    p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = vars(_parser().parse_args(argv))
+    resume, quiet = args.pop("resume"), args.pop("quiet")
+    cfg = TrainConfig(**args)
+    command = "python -m skipsnn_core.train " + shlex.join(argv)
+    _, figures = train(cfg, command=command, resume=resume, quiet=quiet)
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
