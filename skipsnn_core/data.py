@@ -274,24 +274,28 @@ class NMNISTFolder:
         return read_nmnist_file(self.files[i]), int(self.labels[i])
 
     def source_id(self) -> str:
-        listing = "\n".join(f"{f}:{f.stat().st_size}" for f in self.files) if self.files else ""
+        # names relative to the folder and sizes: the same recordings copied elsewhere share the cache
+        listing = "\n".join(f"{f.relative_to(self.root)}:{f.stat().st_size}" for f in self.files)
         return f"nmnist:{self.split}:" + hashlib.sha1(listing.encode()).hexdigest()[:16]
 
 
-# ---------------------------------------------------------------- DVS Gesture and SHD via tonic
+# ---------------------------------------------------------------- DVS Gesture and SHD
 
 TONIC_DATASETS = {
-    # name: (tonic class, sensor size, what it needs on disk)
-    "dvsgesture": ("DVSGesture", (128, 128, 2), "tonic's DVSGesture folder (DVSGesture/ibmGestureTrain, ibmGestureTest)"),
-    "shd": ("SHD", (700, 1, 1), "tonic's SHD folder (SHD/shd_train.h5, shd_test.h5)"),
+    # name: (tonic class, sensor size (W, H, P), classes, layout read from a local copy)
+    "dvsgesture": ("DVSGesture", (128, 128, 2), 11,
+                   "<dir>/DVSGesture/ibmGestureTrain|ibmGestureTest/user<NN>_<lighting>/<label>.npy (tonic's extracted layout)"),
+    "shd": ("SHD", (700, 1, 1), 20, "<dir>/SHD/shd_train.h5 and shd_test.h5 (tonic's extracted layout)"),
 }
 
 
 class TonicDataset:
-    """DVS128 Gesture or SHD through tonic's own class, from ``root``.
+    """DVS128 Gesture or SHD from tonic's extracted folder layout under ``root``.
 
-    Downloads only when ``download=True`` (tonic shows its own progress). Their sensors
-    differ from N-MNIST's, so models need their own checkpoints (``n_inputs`` = W*H*P).
+    The extracted files are read directly (as tonic's classes read them), so a local copy
+    works without its archives; ``download=True`` asks tonic to fetch them first (online
+    only). Their sensors differ from N-MNIST's, so models need their own checkpoints
+    (``n_inputs`` = W*H*P), and SHD (one polarity, no image) cannot take the reference noise.
     """
 
     def __init__(self, name: str, root: str | os.PathLike, split: Split = "train", download: bool = False):
@@ -299,31 +303,51 @@ class TonicDataset:
             raise DataError(f"unknown dataset {name!r}; tonic-backed ones are {sorted(TONIC_DATASETS)}")
         if split == "all":
             raise DataError(f"{name}: choose split 'train' or 'test'")
-        cls_name, self.sensor_size, needs = TONIC_DATASETS[name]
+        cls_name, self.sensor_size, n_classes, self.layout = TONIC_DATASETS[name]
         self.name, self.split, self.root = name, split, Path(root).expanduser()
-        if not download and not (self.root / cls_name).exists():
-            raise DataError(f"{self.root}: {name} not found; expected {needs}, or ask for the download")
-        import tonic.datasets
+        self.classes = [str(c) for c in range(n_classes)]
+        if download:
+            import tonic.datasets
 
-        try:
-            self._ds = getattr(tonic.datasets, cls_name)(save_to=str(self.root), train=split == "train")
-        except Exception as e:  # tonic raises many kinds; name the folder
-            raise DataError(f"{self.root}: tonic could not open {name} ({type(e).__name__}: {e}); expected {needs}") from e
-        self.classes = [str(c) for c in getattr(self._ds, "classes", range(max(self.labels) + 1))]
+            getattr(tonic.datasets, cls_name)(save_to=str(self.root), train=split == "train")
+        if name == "dvsgesture":
+            folder = self.root / "DVSGesture" / ("ibmGestureTrain" if split == "train" else "ibmGestureTest")
+            self._files = sorted(folder.glob("user*_*/*.npy"))
+            if not self._files:
+                raise DataError(f"{folder}: no DVS Gesture recordings; expected {self.layout}")
+            self.labels = np.array([int(f.stem) for f in self._files])
+        else:
+            self._h5 = self.root / "SHD" / f"shd_{split}.h5"
+            if not self._h5.is_file():
+                raise DataError(f"{self._h5}: not found; expected {self.layout}")
+            import h5py
 
-    @property
-    def labels(self) -> np.ndarray:
-        return np.asarray(self._ds.targets if hasattr(self._ds, "targets") else [self._ds[i][1] for i in range(len(self._ds))])
+            try:
+                with h5py.File(self._h5, "r") as f:
+                    self.labels = np.asarray(f["labels"][()], dtype=np.int64)
+            except (OSError, KeyError) as e:
+                raise DataError(f"{self._h5}: not an SHD file ({e}); expected {self.layout}") from e
 
     def __len__(self) -> int:
-        return len(self._ds)
+        return len(self.labels)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
-        events, label = self._ds[i]
-        return events, int(label)
+        if self.name == "dvsgesture":
+            raw = np.load(self._files[i])  # columns x, y, p, t (ms), as tonic reads them
+            events = np.empty(len(raw), EVENT_DTYPE)
+            events["x"], events["y"], events["p"] = raw[:, 0], raw[:, 1], raw[:, 2] > 0
+            events["t"] = np.round(raw[:, 3] * 1000)
+        else:
+            import h5py
+
+            with h5py.File(self._h5, "r") as f:
+                times, units = f["spikes/times"][i], f["spikes/units"][i]
+            events = np.zeros(len(times), EVENT_DTYPE)
+            events["x"], events["t"], events["p"] = units, np.round(times * 1e6), True
+        return events[np.argsort(events["t"], kind="stable")], int(self.labels[i])
 
     def source_id(self) -> str:
-        return f"{self.name}:{self.split}:{self.root}"
+        return f"{self.name}:{self.split}:{self.root.resolve()}:{len(self)}"
 
 
 def open_dataset(name: str, data_dir: str | os.PathLike | None = None, split: Split = "train") -> EventDataset:

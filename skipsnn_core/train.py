@@ -59,6 +59,7 @@ class TrainConfig:
     lens_decay: float = 0.9
     lens_every: int = 10
     shift: int = 0  # random spatial shift of training signals, +-pixels (augmentation)
+    max_minutes: float = 0.0  # stop after the epoch that passes this wall-clock budget (0: no limit)
     seed: int = 0
     out: str = "checkpoint.pt"
 
@@ -190,7 +191,12 @@ def train(cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool
     if not quiet:
         print(f"training {cfg.kind} on {cfg.dataset} ({len(train_data.y)} train, {len(test_data.y)} test) on {describe(device)}", file=sys.stderr)
 
+    started = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
+        if cfg.max_minutes and time.perf_counter() - started > 60 * cfg.max_minutes:
+            if not quiet:
+                print(f"stopping after {epoch} epochs: --max-minutes {cfg.max_minutes} spent", file=sys.stderr)
+            break
         model.train()
         lens = lens_at(cfg, epoch)
         g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -236,6 +242,7 @@ def train(cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool
         "signal_frames": cfg.L,
         "figures": figures,
         "history": history,
+        "epochs_run": len(history),
         "device": describe(device),
     }
     save_checkpoint(model, cfg.out, meta)
@@ -271,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lens-decay", type=float, default=d.lens_decay)
     p.add_argument("--lens-every", type=int, default=d.lens_every)
     p.add_argument("--shift", type=int, default=d.shift, help="random spatial shift augmentation, pixels")
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="training time budget (0: none)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", default=d.out)
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")

@@ -1,0 +1,39 @@
+"""Shared fixtures: the real N-MNIST recordings beside the project, small models, generators."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / "data" / "nmnist"))
+
+
+@pytest.fixture
+def nmnist_dir() -> Path:
+    if not (NMNIST_DIR / "labels.csv").is_file():
+        pytest.skip(f"real N-MNIST recordings not found at {NMNIST_DIR} (set SKIPSNN_NMNIST_DIR)")
+    return NMNIST_DIR
+
+
+@pytest.fixture
+def nmnist_signals(nmnist_dir):
+    """Frames (4, 50, 2312) and labels of four real recordings."""
+    from skipsnn_core.data import NMNISTFolder, frames
+
+    ds = NMNISTFolder(nmnist_dir, "test")
+    picked = [ds[i] for i in range(4)]
+    x = np.stack([frames(e, ds.sensor_size) for e, _ in picked])
+    return torch.from_numpy(x).float(), [lab for _, lab in picked]
+
+
+@pytest.fixture
+def gen() -> torch.Generator:
+    return torch.Generator().manual_seed(7)
