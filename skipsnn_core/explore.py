@@ -1,0 +1,112 @@
+"""One sample through SkipSNN, as the Explorer shows it: the sample, the trace, the figures' numbers.
+
+Pages call these functions with frozen, hashable specs (cache keys) and render the result;
+they compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import metrics
+from .data import Framed
+from .model import GateMode, SkipSNN, Trace
+from .noise import embed_in_noise
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    index: int = 0  # recording in the split
+    noise_level: int = 1  # noise event pairs per noise frame
+    start: int | None = None  # first signal frame; None: drawn from the seed
+    seed: int = 0  # noise (and start) generator seed
+    T: int = 300  # frames
+
+
+@dataclass(frozen=True)
+class Sample:
+    x: torch.Tensor  # (T, N) 0/1 frames: signal at start..start+L-1, noise elsewhere
+    signal: torch.Tensor  # (T,) bool, the true signal window
+    start: int
+    label: int
+    sensor_size: tuple[int, int, int]  # (W, H, P)
+    spec: SampleSpec
+
+
+def make_sample(data: Framed, spec: SampleSpec) -> Sample:
+    if not 0 <= spec.index < len(data.y):
+        raise IndexError(f"sample {spec.index} is outside 0..{len(data.y) - 1}")
+    signal = torch.from_numpy(data.x[spec.index]).float()
+    L = signal.shape[0]
+    start = None if spec.start is None else min(max(spec.start, 0), spec.T - L)
+    noisy = embed_in_noise(
+        signal, spec.T, level=spec.noise_level, start=start, sensor=data.sensor_size,
+        generator=torch.Generator().manual_seed(spec.seed),
+    )
+    return Sample(noisy.x, noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    controller_theta: float | None = None  # gate threshold at inference; None: as trained
+    gate_mode: GateMode | None = None  # None: as trained
+    bias_offset: float = 0.0
+
+
+def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
+    return model.trace(
+        sample.x[None], controller_theta=view.controller_theta, gate_mode=view.gate_mode, bias_offset=view.bias_offset
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The numbers on the metric cards, for sample 0 of a trace."""
+
+    label: int
+    prediction: int
+    confidence: float
+    correct: bool
+    state_updates: float
+    oracle_state_updates: float
+    gate_precision: float
+    gate_recall: float
+    synops: int
+    synops_open: int
+    synops_saving: float
+    open_prediction: int
+    open_confidence: float
+    open_correct: bool
+
+
+def summarize(sample: Sample, trace: Trace) -> Summary:
+    gate = trace.gate[:1]
+    precision, recall = metrics.gate_precision_recall(gate, sample.signal[None])
+    ops, ops_open = trace.gated.synops[0].sum(), trace.forced_open.synops[0].sum()
+    L = int(sample.signal.sum())
+    return Summary(
+        label=sample.label,
+        prediction=int(trace.prediction[0]),
+        confidence=float(trace.confidence[0]),
+        correct=int(trace.prediction[0]) == sample.label,
+        state_updates=float(metrics.state_updates(gate)[0]),
+        oracle_state_updates=metrics.oracle_state_updates(L, gate.shape[1]),
+        gate_precision=float(precision[0]),
+        gate_recall=float(recall[0]),
+        synops=int(ops),
+        synops_open=int(ops_open),
+        synops_saving=float(metrics.synops_saving(ops[None, None], ops_open[None, None])[0]),
+        open_prediction=int(trace.forced_open.prediction[0]),
+        open_confidence=float(trace.forced_open.confidence[0]),
+        open_correct=int(trace.forced_open.prediction[0]) == sample.label,
+    )
+
+
+def events_at(sample: Sample, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, polarity) of the events in frame t, from the flattened channel p*H*W + y*W + x."""
+    W, H, _ = sample.sensor_size
+    ch = sample.x[t].nonzero().flatten().numpy()
+    return ch % W, (ch // W) % H, ch // (H * W)

@@ -1,0 +1,261 @@
+"""Figures: plain functions from a sample and its trace to Plotly figures.
+
+The Explorer figure puts every panel on one time axis with one cursor. Play, pause, speed
+and scrubbing run in the browser as Plotly animation frames; a frame only moves the events
+at the cursor, the cursor line and its caption, so the rasters stay static and the payload
+small. Every static trace is WebGL (Scattergl): an animation frame redraws the SVG traces
+of every subplot from the frame's traces alone (plotly.js's redraw-free transition), so a
+static SVG trace would vanish at the first frame; WebGL traces are left alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .explore import Sample, events_at
+from .model import Readout, Trace
+
+ON, OFF = "#e4572e", "#2e86de"
+OPEN, CLOSED, SIGNAL = "#2a9d8f", "#c9ced6", "rgba(255, 196, 0, 0.18)"
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+SPEEDS = (("▶ Play", 60), ("▶▶ 4×", 15), ("▶ ¼×", 240))
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def _i32(a) -> np.ndarray:
+    """Integer arrays go to the browser as int32: plotly.js has no 64-bit integer arrays."""
+    return np.asarray(a, dtype=np.int32)
+
+
+class AnimatedFigure(go.Figure):
+    """A Plotly figure with animation frames, slider steps and shapes kept as plain dicts.
+
+    Plotly builds a validated object for every trace of every frame and every slider step
+    (300 frames x 4 traces, 300 steps here: most of a rerun's time); these parts are plain
+    data built here, so they are attached when the figure is serialised: ``to_dict`` (which
+    ``st.plotly_chart``, ``plotly.io.to_json`` and ``write_html`` all go through) merges them.
+    """
+
+    _plain_frames: list[dict] = []
+    _plain_layout: dict = {}
+
+    def add_plain(self, frames: list[dict] | None = None, **layout) -> None:
+        """Frames to attach, and layout entries to set (lists, e.g. shapes, are appended)."""
+        if frames is not None:
+            self._plain_frames = frames
+        self._plain_layout = {**self._plain_layout, **layout}
+
+    def to_dict(self) -> dict:
+        spec = super().to_dict()
+        if self._plain_frames:
+            spec["frames"] = self._plain_frames
+        for key, value in self._plain_layout.items():
+            existing = spec["layout"].get(key)
+            spec["layout"][key] = existing + value if isinstance(existing, list) and isinstance(value, list) else value
+        return spec
+
+
+N_ROWS = 6  # time panels, on axes x2..x7 / y2..y7
+
+
+def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tuple[float, float]]) -> list[dict]:
+    """The animated traces at step t: ON events, OFF events, caption, and the cursor in each time panel."""
+    x, y, p = events_at(sample, t)
+    admitted = bool(trace.gate[0, t])
+    opacity = 1.0 if admitted else 0.18
+    caption = f"t = {t} ms · {'admitted' if admitted else 'skipped (hibernating)'}" + (" · signal" if sample.signal[t] else "")
+    W = sample.sensor_size[0]
+    on, off = p == 1, p == 0
+    return [
+        {"type": "scatter", "x": x[on].tolist(), "y": y[on].tolist(), "marker": {"opacity": opacity}},
+        {"type": "scatter", "x": x[off].tolist(), "y": y[off].tolist(), "marker": {"opacity": opacity}},
+        {"type": "scatter", "x": [(W - 1) / 2], "y": [-1.6], "text": [caption],
+         "textfont": {"color": OPEN if admitted else "#8a8f98"}},
+        *({"type": "scatter", "x": [t, t], "y": list(lo_hi)} for lo_hi in y_ranges),
+    ]
+
+
+def _padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
+    span = max(hi - lo, 1e-3)
+    return float(lo - pad * span), float(hi + pad * span)
+
+
+def _evidence_traces(readout: Readout, classes, showlegend: bool, legendgroup_prefix: str = "") -> list[go.Scattergl]:
+    ev = _f32(readout.evidence[0])  # (T, C)
+    pred = int(readout.prediction[0])
+    t = _i32(np.arange(ev.shape[0]))
+    return [
+        go.Scattergl(
+            x=t, y=ev[:, c], mode="lines", name=f"class {classes[c]}", legendgroup=f"{legendgroup_prefix}class{c}",
+            showlegend=showlegend, line=dict(color=CLASS_COLORS[c % 10], width=3 if c == pred else 1.2),
+            hovertemplate=f"class {classes[c]}<br>t=%{{x}}<br>evidence %{{y:.3f}}<extra></extra>",
+        )
+        for c in range(ev.shape[1])
+    ]
+
+
+def hidden_raster(trace: Trace) -> tuple[np.ndarray, np.ndarray, int]:
+    """Hidden spikes as points (t, rank), active neurons ordered by first spike; also the active count."""
+    spikes = trace.hidden_spikes[0].numpy()  # (T, H) bool
+    active = np.flatnonzero(spikes.any(0))
+    first = spikes[:, active].argmax(0)
+    order = active[np.lexsort((-spikes[:, active].sum(0), first))]
+    rank = np.empty(spikes.shape[1], dtype=np.int32)
+    rank[order] = np.arange(len(order))
+    t, n = np.nonzero(spikes[:, order])
+    return t.astype(np.int16), n.astype(np.int16), len(order)
+
+
+def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) -> go.Figure:
+    """Every panel on one time axis with an animated cursor; sample 0 of the trace."""
+    T = trace.gate.shape[1]
+    W, H, _ = sample.sensor_size
+    t_axis = _i32(np.arange(T))
+    gate = trace.gate[0].numpy()
+    fig = make_subplots(
+        figure=AnimatedFigure(), rows=6, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
+        row_heights=[0.1, 0.07, 0.18, 0.27, 0.2, 0.18],
+        specs=[[{"rowspan": 3}, {}], [None, {}], [None, {}], [None, {}], [None, {}], [None, {}]],
+        shared_xaxes=False, subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
+                        "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
+                        " <span style='color:#d4a017'>■ true signal</span>" % (OPEN, CLOSED),
+                        "Gate", "Controller membrane · ▲ P10 ★ P100 pulses", "Hidden raster (active neurons by first spike)",
+                        "Output membranes and spikes", "Running class evidence (thick: prediction)"),
+    )
+    # animated traces first: indices 0..3
+    marker = dict(size=9, symbol="square", line_width=0)
+    fig.add_trace(go.Scatter(mode="markers", name="ON event", marker=dict(color=ON, **marker), legendgroup="on"), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="OFF event", marker=dict(color=OFF, **marker), legendgroup="off"), 1, 1)
+    fig.add_trace(go.Scatter(mode="text", showlegend=False, hoverinfo="skip", textfont=dict(size=13)), 1, 1)
+    for row in range(1, N_ROWS + 1):
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color="#222", width=1.5), showlegend=False, hoverinfo="skip",
+                                 cliponaxis=False), row, 2)
+    n_animated = 3 + N_ROWS
+
+    # the digit's footprint, faint, behind the events
+    footprint = sample.x[sample.signal].sum(0).reshape(-1, H, W).sum(0).numpy()
+    fy, fx = np.nonzero(footprint)
+    fig.add_trace(go.Scattergl(
+        x=_i32(fx), y=_i32(fy), mode="markers", hoverinfo="skip", showlegend=False,
+        marker=dict(symbol="square", size=9, color=_f32(footprint[fy, fx]), colorscale=[[0, "#f1f2f4"], [1, "#c3c7cd"]], line_width=0),
+    ), 1, 1)
+    # row 1: events per frame, admitted vs skipped
+    counts = _i32(sample.x.ne(0).sum(1).numpy())
+    for admitted, name, color in ((False, "skipped frame", CLOSED), (True, "admitted frame", OPEN)):
+        fig.add_trace(go.Scattergl(
+            x=t_axis, y=np.where(gate == admitted, counts, 0).astype(np.int32), mode="lines", name=name,
+            line=dict(shape="hvh", color=color, width=1), fill="tozeroy", fillcolor=color,
+            hovertemplate="t=%{x}<br>%{y} events<extra>" + name + "</extra>",
+        ), 1, 2)
+    # row 2: gate timeline
+    fig.add_trace(
+        go.Scattergl(x=t_axis, y=gate.astype(np.int8), mode="lines", line=dict(shape="hv", color=OPEN, width=1), fill="tozeroy",
+                   name="gate open", hovertemplate="t=%{x}<br>open=%{y}<extra></extra>"),
+        2, 2,
+    )
+    # row 3: controller membrane, threshold, pulses
+    fig.add_trace(go.Scattergl(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
+    fig.add_trace(go.Scattergl(x=[0, T - 1], y=[trace.controller_theta] * 2, mode="lines", name=f"θc = {trace.controller_theta:.2f}",
+                             line=dict(color="#6a4c93", dash="dash", width=1), hoverinfo="name"), 3, 2)
+    pulses = trace.pulses.numpy()
+    u_c = _f32(trace.controller_u[0])
+    low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
+    for k, (period, symbol) in enumerate(zip((10, 100), ("triangle-up", "star"))):
+        col = list((1, 2, 10, 100)).index(period) if pulses.shape[1] == 4 else k
+        ts = _i32(np.flatnonzero(pulses[:, col]))
+        fig.add_trace(go.Scattergl(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name=f"pulse P{period}",
+                                 marker=dict(symbol=symbol, size=7, color="#b08ea2")), 3, 2)
+    # row 4: hidden raster
+    ht, hn, n_active = hidden_raster(trace)
+    fig.add_trace(go.Scattergl(x=ht, y=hn, mode="markers", name="hidden spike", marker=dict(size=2.5, color="#333"),
+                               hovertemplate="t=%{x}<br>neuron rank %{y}<extra></extra>"), 4, 2)
+    # row 5: output membranes, threshold, spikes
+    u_o = _f32(trace.output_u[0])
+    s_o = trace.output_spikes[0].numpy()
+    for c in range(u_o.shape[1]):
+        fig.add_trace(go.Scattergl(x=t_axis, y=u_o[:, c], mode="lines", line=dict(color=CLASS_COLORS[c % 10], width=1),
+                                 legendgroup=f"class{c}", showlegend=False, name=f"u class {classes[c]}"), 5, 2)
+    ts, cs = (_i32(a) for a in np.nonzero(s_o))
+    fig.add_trace(go.Scattergl(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
+                             marker=dict(color=[CLASS_COLORS[c % 10] for c in cs], size=5),
+                             customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"), 5, 2)
+    fig.add_trace(go.Scattergl(x=[0, T - 1], y=[trace.output_theta] * 2, mode="lines", name=f"θ = {trace.output_theta:.2f}",
+                             line=dict(color="#555", dash="dash", width=1), showlegend=False, hoverinfo="name"), 5, 2)
+    # row 6: running class evidence
+    for tr in _evidence_traces(trace.gated, classes, showlegend=True):
+        fig.add_trace(tr, 6, 2)
+
+    # true signal window shaded on every time panel
+    s0, s1 = sample.start - 0.5, sample.start + int(sample.signal.sum()) - 0.5
+    window = [{"type": "rect", "xref": f"x{row + 1}", "yref": f"y{row + 1} domain", "x0": s0, "x1": s1, "y0": 0, "y1": 1,
+               "fillcolor": SIGNAL, "line": {"width": 0}, "layer": "above"} for row in range(1, 7)]  # x2..x7: time axes
+
+    # axes: one time axis for the right column, the sensor image square on the left
+    for row in range(1, 7):
+        fig.update_xaxes(range=[-0.5, T - 0.5], matches=None if row == 1 else "x2", showticklabels=row == 6, row=row, col=2)
+    fig.update_xaxes(title_text="time step (ms)", row=6, col=2)
+    ev = _f32(trace.gated.evidence[0])
+    y_ranges = [
+        (0.0, float(max(counts.max(), 1)) * 1.08), (-0.1, 1.15), _padded(low, max(float(u_c.max()), trace.controller_theta)),
+        (-0.5, max(n_active, 1) - 0.5), _padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta)),
+        (0.0, max(float(ev.max()), 0.05) * 1.08),
+    ]
+    titles = ["events", None, "u (θc dashed)", f"{n_active} active", "u (θ dashed)", "rate"]
+    for row, (y_range, title) in enumerate(zip(y_ranges, titles), start=1):
+        fig.update_yaxes(range=list(y_range), title_text=title, row=row, col=2)
+    fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=2, col=2)
+    fig.update_xaxes(range=[-0.5, W - 0.5], showgrid=False, zeroline=False, constrain="domain", showticklabels=False, row=1, col=1)
+    fig.update_yaxes(range=[H - 0.5, -2.5], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
+                     showticklabels=False, row=1, col=1)
+    # the initial cursor state, then one frame per step
+    for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, y_ranges)):
+        animated.update({k: v for k, v in data.items() if k != "type"})
+    animated = list(range(n_animated))
+    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, y_ranges), "traces": animated} for t in range(T)]
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    slider = {
+        "active": 0, "x": 0.0, "len": 0.28, "y": 0.36, "yanchor": "top", "pad": {"t": 10},
+        "currentvalue": {"prefix": "cursor t = ", "font": {"size": 12}},
+        "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in range(T)],
+    }
+    fig.add_plain(frames=frames, sliders=[slider], shapes=window)
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
+        showlegend=False, hovermode="closest", template="plotly_white",
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=0.42, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
+            buttons=[
+                *[dict(label=label, method="animate", args=[None, {"frame": {"duration": ms, "redraw": False}, "fromcurrent": True,
+                                                                    "transition": {"duration": 0}, "mode": "immediate"}])
+                  for label, ms in SPEEDS],
+                dict(label="⏸ Pause", method="animate", args=[[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]),
+            ],
+        )],
+    )
+    return fig
+
+
+def evidence_figure(readout: Readout, classes, title: str, height: int = 260) -> go.Figure:
+    """Running class evidence of one run (e.g. the forced-open network)."""
+    fig = go.Figure(_evidence_traces(readout, classes, showlegend=False, legendgroup_prefix=title))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=title, font_size=13),
+                      template="plotly_white", xaxis_title="time step (ms)", yaxis_title="evidence", uirevision=title)
+    return fig
+
+
+def training_figure(history: list[dict]) -> go.Figure:
+    """Per-epoch validation accuracy, state updates and gate recall from a checkpoint's history."""
+    epochs = [row["epoch"] for row in history]
+    fig = go.Figure()
+    for key, name, color in (("accuracy", "accuracy", "#1f77b4"), ("state_updates", "state updates", "#2a9d8f"),
+                             ("gate_recall", "gate recall", "#e4572e")):
+        if history and key in history[0]:
+            fig.add_trace(go.Scatter(x=epochs, y=[row[key] for row in history], name=name, mode="lines+markers", line_color=color))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white", xaxis_title="epoch",
+                      yaxis=dict(range=[0, 1.02]), legend=dict(orientation="h"))
+    return fig

@@ -1,0 +1,1 @@
+"""Streamlit glue shared by app.py and the pages: the sidebar selection and cached core calls."""

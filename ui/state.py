@@ -1,0 +1,106 @@
+"""The sidebar's selection and cached calls into skipsnn_core.
+
+Models and datasets are cached as shared read-only resources (never mutated); samples and
+traces are cached as data keyed by frozen specs. Nothing here computes on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
+from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
+from skipsnn_core.evaluate import check_fits
+from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (local folder)"}
+DEFAULT_NMNIST = ROOT.parent / "shared" / "data" / "nmnist"
+
+
+def app_device() -> torch.device:
+    """Interactive traces run on the CPU unless SKIPSNN_DEVICE says otherwise.
+
+    One sample's per-step loop is launch-bound on a GPU (bench/inference.py measured 98 ms
+    per trace on an H100 against about 10 ms on a 2-core CPU); sweeps and training use CUDA.
+    """
+    return torch.device(os.environ.get("SKIPSNN_DEVICE", "cpu"))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar chose: a dataset (and folder) and a checkpoint file."""
+
+    dataset: str
+    data_dir: str | None
+    checkpoint: str
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_checkpoints() -> dict[str, dict]:
+    """{path: meta} of the checkpoints in assets/, read once."""
+    found = {}
+    for path in sorted(ASSETS.glob("*.pt")):
+        try:
+            found[str(path)] = load_checkpoint(path, device="cpu").meta
+        except CheckpointError:
+            continue
+    return found
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def load_model(path: str, mtime: float) -> SkipSNN:
+    """The checkpoint at path (mtime in the key so an updated file reloads), in eval mode."""
+    return load_checkpoint(path, device=app_device()).eval()
+
+
+def model_for(selection: Selection) -> SkipSNN:
+    path = Path(selection.checkpoint).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    return load_model(str(path), path.stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def load_split(dataset: str, data_dir: str | None, split: str) -> Framed:
+    ds = open_dataset(dataset, data_dir, split)
+    bar = st.progress(0.0, text=f"Framing {len(ds)} {dataset} recordings (once; cached on disk)…")
+    data = framed(ds, FrameSpec(), progress=lambda done, total: bar.progress(done / total, text=f"Framing {dataset}: {done}/{total}"))
+    bar.empty()
+    return data
+
+
+def data_for(selection: Selection, split: str = "test") -> Framed:
+    return load_split(selection.dataset, selection.data_dir, split)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
+    return make_sample(data_for(selection), spec)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions) -> Trace:
+    return run_trace(model_for(selection), sample_for(selection, spec), view)
+
+
+def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
+    """The model and test split, or a DataError/CheckpointError explaining what does not fit."""
+    model = model_for(selection)
+    data = data_for(selection)
+    check_fits(model, data.sensor_size, selection.dataset)
+    return model, data
+
+
+def current() -> Selection:
+    """The selection app.py's sidebar stored for this run."""
+    return st.session_state["selection"]
+
+
+SHOWN_ERRORS = (DataError, CheckpointError, OSError, ValueError, IndexError)
