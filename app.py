@@ -3,55 +3,9 @@
     streamlit run app.py
 """
 
-from pathlib import Path
-
 import streamlit as st
 
-from skipsnn_core.device import describe
-from ui.state import DATASET_NAMES, DEFAULT_NMNIST, Selection, app_device, shipped_checkpoints
-
 st.set_page_config(page_title="SkipSNN Explorer", page_icon=":material/bolt:", layout="wide")
-
-CUSTOM = "Other checkpoint file…"
-
-
-def sidebar() -> Selection:
-    with st.sidebar:
-        st.markdown("### SkipSNN Explorer")
-        dataset = st.selectbox(
-            "Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, key="dataset", bind="query-params",
-            help="The built-in digits are simulated event-camera recordings of scikit-learn's real handwritten "
-            "digits; N-MNIST reads real recordings from a folder on this machine.",
-        )
-        data_dir = None
-        if dataset == "nmnist":
-            data_dir = st.text_input(
-                "N-MNIST folder", value=str(DEFAULT_NMNIST) if DEFAULT_NMNIST.is_dir() else "", key="data_dir",
-                bind="query-params", placeholder="/path/to/nmnist",
-                help="A folder with labels.csv (filename,label) beside .bin/.bs2 recordings, or tonic's NMNIST "
-                "layout (Train/<digit>/*.bin, Test/<digit>/*.bin). Nothing is downloaded.",
-            ).strip() or None
-        shipped = shipped_checkpoints()
-        fitting = [p for p, meta in shipped.items() if meta.get("dataset") == dataset]
-        options = fitting + [p for p in shipped if p not in fitting] + [CUSTOM]
-
-        def label(path: str) -> str:
-            if path == CUSTOM:
-                return path
-            meta = shipped[path]
-            kind = "SkipSNN" if meta.get("kind") == "skipsnn" else "plain SNN"
-            note = "" if path in fitting else f" (trained on {meta.get('dataset')})"
-            return f"{kind} · {Path(path).stem}{note}"
-
-        choice = st.selectbox("Checkpoint", options, format_func=label, key=f"checkpoint_{dataset}")
-        checkpoint = choice
-        if choice == CUSTOM:
-            checkpoint = st.text_input("Checkpoint path", key="checkpoint_path", placeholder="/path/to/model.pt").strip()
-        st.caption(f"Inference device: {describe(app_device())}")
-    return Selection(dataset, data_dir, checkpoint)
-
-
-st.session_state["selection"] = sidebar()
 page = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/insights:", default=True),
     st.Page("pages/model_card.py", title="Model card", icon=":material/badge:"),

@@ -83,3 +83,43 @@ def chromium(viewport=(1600, 1100)):
             yield page
         finally:
             browser.close()
+
+
+def slider_input(page, key: str):
+    """The range input of the Streamlit slider with this widget key (it takes the arrow keys)."""
+    return page.locator(f'.st-key-{key} input[type="range"]').first
+
+
+def slider_value(page, key: str) -> float:
+    return float(slider_input(page, key).get_attribute("value"))
+
+
+WAIT_FOR_VIEW = """([group, key, value]) => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
+    gd.layout && gd.layout.meta && gd.layout.meta[group] && Math.abs(gd.layout.meta[group][key] - value) < 1e-6)"""
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+def wait_for_view(page, group: str, key: str, value: float, timeout_ms: float = 30_000) -> None:
+    """Until a chart drawn for this value is on the page (its layout.meta says so), then two frames painted."""
+    page.wait_for_function(WAIT_FOR_VIEW, arg=[group, key, value], timeout=timeout_ms)
+    page.evaluate(PAINTED)
+
+
+def plot_trace(page, chart_key: str, name: str) -> list[float]:
+    """The y values of the named trace in the chart whose Streamlit key is chart_key."""
+    return page.evaluate(
+        """([key, name]) => { const root = document.querySelector(`.st-key-${key}`);
+            const gd = root && root.querySelector('.js-plotly-plot'); if (!gd) return null;
+            const t = gd._fullData.find(t => t.name === name); return t ? Array.from(t.y) : null; }""",
+        [chart_key, name],
+    )
+
+
+def metric_texts(page) -> dict[str, str]:
+    """Label -> value of the metric cards (first occurrence of each label)."""
+    return page.evaluate(
+        """() => { const out = {}; for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+            const label = m.querySelector('[data-testid="stMetricLabel"]').innerText.trim();
+            const value = m.querySelector('[data-testid="stMetricValue"]').innerText.trim();
+            if (!(label in out)) out[label] = value; } return out; }"""
+    )

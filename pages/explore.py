@@ -5,7 +5,8 @@ import streamlit as st
 
 from skipsnn_core.explore import SampleSpec, ViewOptions, summarize
 from skipsnn_core.figures import evidence_figure, explorer_figure
-from ui.state import SHOWN_ERRORS, check_selection, current, sample_for, trace_for
+from ui.sidebar import sidebar
+from ui.state import SHOWN_ERRORS, check_selection, sample_for, trace_for
 
 T = 300
 
@@ -16,7 +17,7 @@ st.caption(
     "play; move a slider to re-run the network."
 )
 
-selection = current()
+selection = sidebar()
 try:
     model, data = check_selection(selection)
 except SHOWN_ERRORS as e:
@@ -92,14 +93,15 @@ def explorer() -> None:
 
     main, side = st.columns([4, 1])
     with main:
-        st.plotly_chart(explorer_figure(sample, trace, classes), key="explorer_chart", width="stretch",
+        figure = explorer_figure(sample, trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
+        st.plotly_chart(figure, key="explorer_chart", width="stretch",
                         config={"displaylogo": False})
     with side:
         st.markdown("**Gate forced open**  \nsame weights, every frame admitted")
         st.metric("Prediction", f"{classes[s.open_prediction]} {'✓' if s.open_correct else '✗'}")
         st.metric("Confidence", f"{s.open_confidence:.0%}")
         st.metric("Synaptic ops", f"{s.synops_open / 1e6:.2f} M")
-        st.plotly_chart(evidence_figure(trace.forced_open, classes, "Evidence, gate open"), key="open_chart",
+        st.plotly_chart(evidence_figure(trace.forced_open, classes, "Evidence, gate open", label=sample.label), key="open_chart",
                         width="stretch", config={"displaylogo": False})
 
 

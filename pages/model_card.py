@@ -3,10 +3,11 @@
 import streamlit as st
 
 from skipsnn_core.figures import training_figure
-from ui.state import SHOWN_ERRORS, current, model_for
+from ui.sidebar import sidebar
+from ui.state import SHOWN_ERRORS, model_for
 
 st.title("Model card")
-selection = current()
+selection = sidebar()
 try:
     model = model_for(selection)
 except SHOWN_ERRORS as e:

@@ -85,18 +85,26 @@ def _padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
     return float(lo - pad * span), float(hi + pad * span)
 
 
-def _evidence_traces(readout: Readout, classes, showlegend: bool, legendgroup_prefix: str = "") -> list[go.Scattergl]:
-    ev = _f32(readout.evidence[0])  # (T, C)
-    pred = int(readout.prediction[0])
-    t = _i32(np.arange(ev.shape[0]))
-    return [
-        go.Scattergl(
-            x=t, y=ev[:, c], mode="lines", name=f"class {classes[c]}", legendgroup=f"{legendgroup_prefix}class{c}",
-            showlegend=showlegend, line=dict(color=CLASS_COLORS[c % 10], width=3 if c == pred else 1.2),
-            hovertemplate=f"class {classes[c]}<br>t=%{{x}}<br>evidence %{{y:.3f}}<extra></extra>",
-        )
-        for c in range(ev.shape[1])
-    ]
+def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[go.Scattergl]:
+    """Per-class curves (T, C) as few WebGL traces: every class in one grey trace (NaN-separated),
+    then each highlighted class (e.g. the prediction, the true label) in its own colour."""
+    T, C = values.shape
+    t = np.arange(T, dtype=np.float32)
+    gap = np.full((C, 1), np.nan, np.float32)
+    x = np.concatenate([np.tile(t, (C, 1)), gap], 1).ravel()
+    y = np.concatenate([values.T.astype(np.float32), gap], 1).ravel()
+    who = np.repeat(np.asarray(classes, dtype=object), T + 1)
+    traces = [go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#c5cad3", width=1), name=f"{what}, all classes",
+                           customdata=who, hovertemplate=f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>")]
+    for c, role in highlight.items():
+        style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
+        traces.append(go.Scattergl(x=t, y=_f32(values[:, c]), mode="lines", name=f"{what}, {role} {classes[c]}", line=style,
+                                   hovertemplate=f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"))
+    return traces
+
+
+def _highlight(prediction: int, label: int | None) -> dict[int, str]:
+    return {prediction: "prediction"} if label is None or label == prediction else {label: "true", prediction: "prediction"}
 
 
 def hidden_raster(trace: Trace) -> tuple[np.ndarray, np.ndarray, int]:
@@ -111,8 +119,11 @@ def hidden_raster(trace: Trace) -> tuple[np.ndarray, np.ndarray, int]:
     return t.astype(np.int16), n.astype(np.int16), len(order)
 
 
-def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) -> go.Figure:
-    """Every panel on one time axis with an animated cursor; sample 0 of the trace."""
+def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
+    """Every panel on one time axis with an animated cursor; sample 0 of the trace.
+
+    ``meta`` lands in ``layout.meta`` (the view that drew it: lets a browser test see which rerun it shows).
+    """
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     t_axis = _i32(np.arange(T))
@@ -125,7 +136,8 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) ->
                         "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
                         " <span style='color:#d4a017'>■ true signal</span>" % (OPEN, CLOSED),
                         "Gate", "Controller membrane · ▲ P10 ★ P100 pulses", "Hidden raster (active neurons by first spike)",
-                        "Output membranes and spikes", "Running class evidence (thick: prediction)"),
+                        "Output membranes and spikes (teal: predicted class, dashed: true class)",
+                        "Running class evidence (teal: predicted class, dashed: true class)"),
     )
     # animated traces first: indices 0..3
     marker = dict(size=9, symbol="square", line_width=0)
@@ -160,16 +172,14 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) ->
     )
     # row 3: controller membrane, threshold, pulses
     fig.add_trace(go.Scattergl(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
-    fig.add_trace(go.Scattergl(x=[0, T - 1], y=[trace.controller_theta] * 2, mode="lines", name=f"θc = {trace.controller_theta:.2f}",
-                             line=dict(color="#6a4c93", dash="dash", width=1), hoverinfo="name"), 3, 2)
-    pulses = trace.pulses.numpy()
     u_c = _f32(trace.controller_u[0])
     low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
-    for k, (period, symbol) in enumerate(zip((10, 100), ("triangle-up", "star"))):
-        col = list((1, 2, 10, 100)).index(period) if pulses.shape[1] == 4 else k
-        ts = _i32(np.flatnonzero(pulses[:, col]))
-        fig.add_trace(go.Scattergl(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name=f"pulse P{period}",
-                                 marker=dict(symbol=symbol, size=7, color="#b08ea2")), 3, 2)
+    # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
+    p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
+    ts = _i32(np.flatnonzero(p10 | p100))
+    fig.add_trace(go.Scattergl(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
+                               marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#b08ea2"),
+                               hovertemplate="pulse at t=%{x}<extra></extra>"), 3, 2)
     # row 4: hidden raster
     ht, hn, n_active = hidden_raster(trace)
     fig.add_trace(go.Scattergl(x=ht, y=hn, mode="markers", name="hidden spike", marker=dict(size=2.5, color="#333"),
@@ -177,21 +187,26 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) ->
     # row 5: output membranes, threshold, spikes
     u_o = _f32(trace.output_u[0])
     s_o = trace.output_spikes[0].numpy()
-    for c in range(u_o.shape[1]):
-        fig.add_trace(go.Scattergl(x=t_axis, y=u_o[:, c], mode="lines", line=dict(color=CLASS_COLORS[c % 10], width=1),
-                                 legendgroup=f"class{c}", showlegend=False, name=f"u class {classes[c]}"), 5, 2)
+    highlight = _highlight(int(trace.prediction[0]), sample.label)
+    for line in _class_lines(u_o, classes, highlight, "u"):
+        fig.add_trace(line, 5, 2)
     ts, cs = (_i32(a) for a in np.nonzero(s_o))
     fig.add_trace(go.Scattergl(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
                              marker=dict(color=[CLASS_COLORS[c % 10] for c in cs], size=5),
                              customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"), 5, 2)
-    fig.add_trace(go.Scattergl(x=[0, T - 1], y=[trace.output_theta] * 2, mode="lines", name=f"θ = {trace.output_theta:.2f}",
-                             line=dict(color="#555", dash="dash", width=1), showlegend=False, hoverinfo="name"), 5, 2)
     # row 6: running class evidence
-    for tr in _evidence_traces(trace.gated, classes, showlegend=True):
-        fig.add_trace(tr, 6, 2)
+    for line in _class_lines(_f32(trace.gated.evidence[0]), classes, highlight, "evidence"):
+        fig.add_trace(line, 6, 2)
 
     # true signal window shaded on every time panel
     s0, s1 = sample.start - 0.5, sample.start + int(sample.signal.sum()) - 0.5
+    sensor = [{"type": "rect", "xref": "x", "yref": "y", "x0": -0.5, "x1": W - 0.5, "y0": -0.5, "y1": H - 0.5,
+               "line": {"color": "#c9ced6", "width": 1}, "layer": "above"}]
+    thresholds = [  # dashed threshold lines, as shapes (static layout survives the animation)
+        {"type": "line", "xref": f"x{row + 1} domain", "yref": f"y{row + 1}", "x0": 0, "x1": 1, "y0": value, "y1": value,
+         "line": {"color": color, "dash": "dash", "width": 1}, "layer": "above"}
+        for row, value, color in ((3, trace.controller_theta, "#6a4c93"), (5, trace.output_theta, "#555"))
+    ]
     window = [{"type": "rect", "xref": f"x{row + 1}", "yref": f"y{row + 1} domain", "x0": s0, "x1": s1, "y0": 0, "y1": 1,
                "fillcolor": SIGNAL, "line": {"width": 0}, "layer": "above"} for row in range(1, 7)]  # x2..x7: time axes
 
@@ -223,10 +238,10 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) ->
         "currentvalue": {"prefix": "cursor t = ", "font": {"size": 12}},
         "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in range(T)],
     }
-    fig.add_plain(frames=frames, sliders=[slider], shapes=window)
+    fig.add_plain(frames=frames, sliders=[slider], shapes=window + thresholds + sensor)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
-        showlegend=False, hovermode="closest", template="plotly_white",
+        showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {},
         updatemenus=[dict(
             type="buttons", direction="left", x=0.0, y=0.42, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
             buttons=[
@@ -240,11 +255,13 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900) ->
     return fig
 
 
-def evidence_figure(readout: Readout, classes, title: str, height: int = 260) -> go.Figure:
-    """Running class evidence of one run (e.g. the forced-open network)."""
-    fig = go.Figure(_evidence_traces(readout, classes, showlegend=False, legendgroup_prefix=title))
+def evidence_figure(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> go.Figure:
+    """Running class evidence of one run (e.g. the forced-open network); prediction (and true label) in colour."""
+    highlight = _highlight(int(readout.prediction[0]), label)
+    fig = go.Figure(_class_lines(_f32(readout.evidence[0]), classes, highlight, "evidence"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=title, font_size=13),
-                      template="plotly_white", xaxis_title="time step (ms)", yaxis_title="evidence", uirevision=title)
+                      template="plotly_white", xaxis_title="time step (ms)", yaxis_title="evidence", uirevision=title,
+                      showlegend=False)
     return fig
 
 

@@ -98,9 +98,4 @@ def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
     return model, data
 
 
-def current() -> Selection:
-    """The selection app.py's sidebar stored for this run."""
-    return st.session_state["selection"]
-
-
 SHOWN_ERRORS = (DataError, CheckpointError, OSError, ValueError, IndexError)

@@ -1,0 +1,85 @@
+"""The real app in a real browser: Debian's Chromium driven by Playwright.
+
+Skips with a reason when Chromium or Playwright is missing, unless SKIPSNN_REQUIRE_BROWSER=1
+(set by .ci/run), which turns the skip into a failure.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.browser import chromium, chromium_path, metric_texts, plot_trace, serve, slider_input, slider_value, wait_for_view
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def require_browser() -> None:
+    missing = []
+    if chromium_path() is None:
+        missing.append("Chromium (apt-get install chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing.append("Playwright for Python (pip install playwright)")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def page():
+    require_browser()
+    with serve() as url, chromium(viewport=(1600, 1400)) as pg:
+        pg.goto(url)
+        pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+        yield pg
+
+
+def test_load_move_gate_threshold_and_noise(page):
+    cards0 = metric_texts(page)
+    gate0 = plot_trace(page, "explorer_chart", "gate open")
+    counts0 = plot_trace(page, "explorer_chart", "admitted frame")
+    assert gate0 and len(gate0) == 300 and gate0[0] == 1, "the gate timeline is drawn, step 0 open"
+    assert {"Prediction", "State updates", "Gate precision", "Gate recall", "Synaptic ops"} <= set(cards0)
+
+    theta0 = slider_value(page, "theta")
+    slider_input(page, "theta").focus()
+    for _ in range(8):  # +0.40: a clearly stricter gate
+        page.keyboard.press("ArrowRight")
+    wait_for_view(page, "view", "controller_theta", round(theta0 + 0.4, 2), timeout_ms=60_000)
+    gate1 = plot_trace(page, "explorer_chart", "gate open")
+    cards1 = metric_texts(page)
+    assert gate1 != gate0, "a higher gate threshold changes the gate timeline"
+    assert sum(gate1) < sum(gate0), "and opens the gate less often"
+    assert cards1["State updates"] != cards0["State updates"]
+
+    slider_input(page, "noise").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_for_view(page, "sample", "noise_level", 4, timeout_ms=60_000)
+    counts1 = plot_trace(page, "explorer_chart", "admitted frame")
+    assert counts1 != counts0, "more noise, other event counts"
+    assert metric_texts(page) != cards1
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"))
+    assert (ARTIFACTS / "explorer.png").stat().st_size > 20_000
+
+
+def test_play_button_moves_the_cursor_in_the_browser(page):
+    caption = page.evaluate(
+        """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
+            return gd._fullData[2].text[0]; }"""
+    )
+    assert caption.startswith("t = 0 ms")
+    page.locator(".st-key-explorer_chart .updatemenu-button").first.click()  # ▶ Play
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
+            return !gd._fullData[2].text[0].startsWith('t = 0 ms'); }""",
+        timeout=20_000,
+    )
+    gate = plot_trace(page, "explorer_chart", "gate open")
+    assert gate and len(gate) == 300, "static panels survive the animation"
