@@ -385,20 +385,29 @@ def framed(
     spec: FrameSpec = FrameSpec(),
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    shipped: Path | None = None,
 ) -> Framed:
-    """Frames of every recording in ``dataset``, cached on disk (bit-packed) by source and spec."""
+    """Frames of every recording in ``dataset``, cached on disk (bit-packed) by source and spec.
+
+    ``shipped``: a read-only folder of caches that came with the app (the built-in digits'
+    test split), looked at first.
+    """
     cache_dir = cache_dir or default_cache_dir()
     key = hashlib.sha1(f"{dataset.source_id()}|{spec}|v1".encode()).hexdigest()[:20]
-    path = cache_dir / f"{dataset.name}-{key}.npz"
+    name = f"{dataset.name}-{key}.npz"
+    path = cache_dir / name
     W, H, P = dataset.sensor_size
     N = W * H * P
-    if path.is_file():
+    for candidate in ([shipped / name] if shipped else []) + [path]:
+        if not candidate.is_file():
+            continue
         try:
-            with np.load(path) as z:
+            with np.load(candidate) as z:
                 x = np.unpackbits(z["bits"], axis=-1, count=N).reshape(-1, spec.L, N)
                 return Framed(x, z["y"], dataset.sensor_size)
         except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
+            if candidate == path:
+                path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
     x = np.zeros((len(dataset), spec.L, N), dtype=np.uint8)
     y = np.zeros(len(dataset), dtype=np.int64)
     for i in range(len(dataset)):

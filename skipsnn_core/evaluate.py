@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        rows = [{k: r[k] for k in (*KEYS, "noise_level", "oracle_state_updates", "forced_open_accuracy")} for r in results]
+        rows = [{k: r[k] for k in (*KEYS, "noise_level", "oracle_state_updates", "forced_open_accuracy", "n_samples")} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))
         return 0
     print(f"{args.checkpoint} on {args.dataset}/{args.split}, {results[0]['n_samples']} samples")

@@ -71,7 +71,8 @@ def model_for(selection: Selection) -> SkipSNN:
 def load_split(dataset: str, data_dir: str | None, split: str) -> Framed:
     ds = open_dataset(dataset, data_dir, split)
     bar = st.progress(0.0, text=f"Framing {len(ds)} {dataset} recordings (once; cached on disk)…")
-    data = framed(ds, FrameSpec(), progress=lambda done, total: bar.progress(done / total, text=f"Framing {dataset}: {done}/{total}"))
+    data = framed(ds, FrameSpec(), shipped=ASSETS / "frames",
+                  progress=lambda done, total: bar.progress(done / total, text=f"Framing {dataset}: {done}/{total}"))
     bar.empty()
     return data
 

@@ -1,0 +1,74 @@
+"""How long from a key press on a slider to the rerun repainted? The Explorer against a trivial app.
+
+    python bench/app_latency.py [--presses 12]
+
+Both apps run in this process's Chromium (Debian's, headless) one after the other. For each key
+press on the "Gate threshold" and "Noise level" sliders it measures key press -> a chart drawn
+for the new value is on the page (its ``layout.meta`` names the value) -> two animation frames
+painted; and the bytes received on the websocket for that rerun. The trivial app
+(bench/trivial_app.py: two sliders, a metric, four small Plotly charts) is the floor.
+Also prints the first load: page opened -> charts painted, after the server is healthy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.browser import chromium, serve, slider_input, slider_value, wait_for_view  # noqa: E402
+
+SLIDERS = (("theta", "view", "controller_theta", 0.05), ("noise", "sample", "noise_level", 1))
+
+
+def measure(app: Path, presses: int, charts: int) -> dict:
+    with serve(app) as url, chromium(viewport=(1600, 1300)) as page:
+        received: list[int] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=120_000)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        first_load = time.perf_counter() - t0
+        out = {"first_load_s": first_load}
+        for key, group, field, step in SLIDERS:
+            times, sizes = [], []
+            value = slider_value(page, key)
+            slider_input(page, key).focus()
+            for i in range(presses):
+                direction = 1 if (i // 3) % 2 == 0 else -1  # three up, three down: stays in range
+                value = round(value + direction * step, 2)
+                before = len(received)
+                t = time.perf_counter()
+                page.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
+                wait_for_view(page, group, field, value, timeout_ms=60_000)
+                times.append(time.perf_counter() - t)
+                page.wait_for_timeout(150)  # let the rerun's last messages arrive before counting bytes
+                sizes.append(sum(received[before:]))
+            out[key] = {"p50_ms": 1000 * statistics.median(times), "p90_ms": 1000 * sorted(times)[int(0.9 * (len(times) - 1))],
+                        "payload_kb": statistics.median(sizes) / 1024}
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presses", type=int, default=12)
+    args = ap.parse_args()
+    floor = measure(ROOT / "bench" / "trivial_app.py", args.presses, charts=4)
+    app = measure(ROOT / "app.py", args.presses, charts=2)
+    print(f"first load (server healthy -> charts painted): explorer {app['first_load_s']:.2f} s, trivial {floor['first_load_s']:.2f} s"
+          "  (goal: explorer < 5 s)")
+    for key, _, _, _ in SLIDERS:
+        a, f = app[key], floor[key]
+        print(f"{key:>6}: explorer p50 {a['p50_ms']:6.0f} ms (p90 {a['p90_ms']:5.0f}), trivial p50 {f['p50_ms']:5.0f} ms, "
+              f"ratio {a['p50_ms'] / f['p50_ms']:4.2f}x (goal <= 1.5x, < 600 ms); payload {a['payload_kb']:6.0f} kB per rerun "
+              f"(goal < 2048 kB)")
+
+
+if __name__ == "__main__":
+    main()
