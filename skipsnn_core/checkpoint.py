@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -65,8 +64,8 @@ def _read(path: Path) -> dict:
             f"{path}: refused, the file carries pickled objects that are not plain weights "
             f"(weights_only load): {str(e).splitlines()[0]}"
         ) from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        raise CheckpointError(f"{path}: truncated or not a checkpoint file ({e})") from e
+    except Exception as e:  # torch.load raises many kinds (RuntimeError, EOFError, struct.error, ...) for bad bytes
+        raise CheckpointError(f"{path}: truncated or not a checkpoint file ({type(e).__name__}: {e})") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a SkipSNN checkpoint (expected format {FORMAT!r})")
     return payload

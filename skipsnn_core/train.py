@@ -215,9 +215,10 @@ def train(cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total_loss += float(loss) * len(idx)
-            total_gate += float(run.gate.mean()) * len(idx)
-            bar.set_postfix(loss=f"{float(loss):.4f}", open=f"{float(run.gate.mean()):.2f}")
+            loss_value, open_share = loss.item(), run.gate.mean().item()
+            total_loss += loss_value * len(idx)
+            total_gate += open_share * len(idx)
+            bar.set_postfix(loss=f"{loss_value:.4f}", open=f"{open_share:.2f}")
         model.eval()
         val = evaluate(model, test_data, noise, batch_size=cfg.batch_size)
         row = {

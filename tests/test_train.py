@@ -1,0 +1,110 @@
+"""Training and evaluation CLIs on a tiny real-data problem."""
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from skipsnn_core import load_checkpoint
+from skipsnn_core import train as train_mod
+from skipsnn_core.train import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tiny_nmnist(nmnist_dir, tmp_path):
+    """60 real recordings (48 train, 12 test by the row % 5 rule) in a folder of their own."""
+    folder = tmp_path / "nmnist"
+    folder.mkdir()
+    rows = (nmnist_dir / "labels.csv").read_text().splitlines()[1:61]
+    for row in rows:
+        name = row.split(",")[0]
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(nmnist_dir / name, folder / name)
+    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
+    return folder
+
+
+@pytest.fixture
+def cfg(tiny_nmnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKIPSNN_CACHE", str(tmp_path / "cache"))
+    return TrainConfig(dataset="nmnist", data_dir=str(tiny_nmnist), hidden=128, T=80, L=20, epochs=2, lr=1e-2,
+                       batch_size=8, lam=0.5, out=str(tmp_path / "tiny.pt"))
+
+
+def test_two_epochs_reduce_loss_and_write_a_loadable_checkpoint(cfg):
+    train(cfg, command="python -m skipsnn_core.train --tiny", quiet=True)
+    loaded = load_checkpoint(cfg.out, "cpu")
+    history = loaded.meta["history"]
+    assert len(history) == 2 and history[1]["loss"] < history[0]["loss"], history
+    assert loaded.meta["dataset"] == "nmnist" and loaded.meta["kind"] == "skipsnn"
+    assert loaded.meta["command"] == "python -m skipsnn_core.train --tiny"
+    assert loaded.config.n_hidden == 128 and loaded.meta["figures"]["n_samples"] == 12
+    assert not Path(cfg.out + ".resume").exists(), "the resume file goes once training is done"
+
+
+def interrupt_in_epoch_2(cfg, monkeypatch):
+    """Run training until the validation of epoch 2, as if the user pressed Ctrl-C there."""
+    calls = {"n": 0}
+    real = train_mod.evaluate
+
+    def interrupted(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(train_mod, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, quiet=True)
+    monkeypatch.setattr(train_mod, "evaluate", real)
+
+
+def test_resume_continues_after_an_interruption(cfg, monkeypatch):
+    interrupt_in_epoch_2(cfg, monkeypatch)
+    assert Path(cfg.out + ".resume").is_file() and not Path(cfg.out).exists()
+    train(cfg, resume=True, quiet=True)
+    assert [row["epoch"] for row in load_checkpoint(cfg.out, "cpu").meta["history"]] == [1, 2]
+    assert not Path(cfg.out + ".resume").exists()
+
+
+def test_resume_refuses_another_configuration(cfg, monkeypatch):
+    interrupt_in_epoch_2(cfg, monkeypatch)
+    with pytest.raises(SystemExit, match="different training configuration"):
+        train(replace(cfg, lr=2e-2), resume=True, quiet=True)
+
+
+def test_plain_snn_kind(cfg):
+    train(replace(cfg, kind="snn", epochs=1), quiet=True)
+    m = load_checkpoint(cfg.out, "cpu")
+    assert m.meta["kind"] == "snn" and not m.config.controller and m.meta["figures"]["state_updates"] == 1.0
+
+
+def test_evaluate_cli_json_and_sweep(cfg):
+    train(replace(cfg, epochs=1), quiet=True)
+    base = [sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", cfg.out, "--dataset", "nmnist",
+            "--data-dir", cfg.data_dir, "--json"]
+    env = {**__import__("os").environ}
+    one = json.loads(subprocess.run(base, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout)
+    assert set(one) >= {"accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving"}
+    assert 0 <= one["accuracy"] <= 1 and 0 < one["state_updates"] <= 1
+    assert one["oracle_state_updates"] == pytest.approx(20 / 80)
+    sweep = json.loads(subprocess.run(base + ["--sweep", "0,2"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    assert [row["noise_level"] for row in sweep] == [0, 2]
+
+
+def test_evaluate_cli_errors_are_clear(cfg, tmp_path):
+    train(replace(cfg, epochs=1), quiet=True)
+    missing = subprocess.run([sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", cfg.out, "--dataset", "nmnist",
+                              "--data-dir", str(tmp_path / "absent")], cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode == 2 and "absent: no such folder" in missing.stderr and "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"junk")
+    broken = subprocess.run([sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", str(bad), "--dataset", "digits"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert broken.returncode == 2 and "bad.pt" in broken.stderr and "Traceback" not in broken.stderr
