@@ -123,3 +123,12 @@ def metric_texts(page) -> dict[str, str]:
             const value = m.querySelector('[data-testid="stMetricValue"]').innerText.trim();
             if (!(label in out)) out[label] = value; } return out; }"""
     )
+
+
+def plot_image(page, chart_key: str, name: str) -> str | None:
+    """The source (a data URI) of the named layout image in the chart whose Streamlit key is chart_key."""
+    return page.evaluate(
+        """([key, name]) => { const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`); if (!gd) return null;
+            const im = (gd._fullLayout.images || []).find(im => im.name === name); return im ? im.source : null; }""",
+        [chart_key, name],
+    )

@@ -10,8 +10,12 @@ static SVG trace would vanish at the first frame; WebGL traces are left alone.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from .explore import Sample, events_at
@@ -107,16 +111,40 @@ def _highlight(prediction: int, label: int | None) -> dict[int, str]:
     return {prediction: "prediction"} if label is None or label == prediction else {label: "true", prediction: "prediction"}
 
 
-def hidden_raster(trace: Trace) -> tuple[np.ndarray, np.ndarray, int]:
-    """Hidden spikes as points (t, rank), active neurons ordered by first spike; also the active count."""
+def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
+    """Spikes of the active hidden neurons, (n_active, T) bool, ordered by first spike (then by count)."""
     spikes = trace.hidden_spikes[0].numpy()  # (T, H) bool
     active = np.flatnonzero(spikes.any(0))
     first = spikes[:, active].argmax(0)
     order = active[np.lexsort((-spikes[:, active].sum(0), first))]
-    rank = np.empty(spikes.shape[1], dtype=np.int32)
-    rank[order] = np.arange(len(order))
-    t, n = np.nonzero(spikes[:, order])
-    return t.astype(np.int16), n.astype(np.int16), len(order)
+    return spikes[:, order].T, len(order)
+
+
+def _hex(color: str) -> np.ndarray:
+    return np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+
+
+def _rgb(weight: np.ndarray, low: str, high: str, scale: int = 1) -> np.ndarray:
+    """(rows, cols, 1) weights in [0, 1] -> (rows*scale, cols*scale, 3) uint8 between two colours."""
+    img = (_hex(low) * (1 - weight) + _hex(high) * weight).round().astype(np.uint8)
+    return img.repeat(scale, 0).repeat(scale, 1) if scale > 1 else img
+
+
+def _bars(counts: np.ndarray, gate: np.ndarray, top: float, height: int = 60) -> np.ndarray:
+    """A bar chart as pixels: one column per frame, teal when admitted, grey when skipped."""
+    rows = np.arange(height)[::-1, None] + 0.5  # pixel centres, bottom row 0
+    filled = rows < counts[None, :] / top * height  # (height, T)
+    colour = np.where(gate[None, :, None], _hex(OPEN), _hex(CLOSED))
+    return np.where(filled[..., None], colour, _hex("#ffffff")).astype(np.uint8)
+
+
+def _image(name: str, pixels: np.ndarray, xref: str, yref: str, x: float, y: float, sizex: float, sizey: float) -> dict:
+    """A layout image placed in data coordinates (x, y: top-left), stretched to (sizex, sizey)."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG", optimize=False)
+    return {"name": name, "source": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            "xref": xref, "yref": yref, "x": x, "y": y, "sizex": sizex, "sizey": sizey, "sizing": "stretch",
+            "xanchor": "left", "yanchor": "top", "layer": "below"}
 
 
 def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
@@ -149,27 +177,17 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
                                  cliponaxis=False), row, 2)
     n_animated = 3 + N_ROWS
 
-    # the digit's footprint, faint, behind the events
+    # static pictures (layout images: no per-trace rendering cost, untouched by the animation)
     footprint = sample.x[sample.signal].sum(0).reshape(-1, H, W).sum(0).numpy()
-    fy, fx = np.nonzero(footprint)
-    fig.add_trace(go.Scattergl(
-        x=_i32(fx), y=_i32(fy), mode="markers", hoverinfo="skip", showlegend=False,
-        marker=dict(symbol="square", size=9, color=_f32(footprint[fy, fx]), colorscale=[[0, "#f1f2f4"], [1, "#c3c7cd"]], line_width=0),
-    ), 1, 1)
-    # row 1: events per frame, admitted vs skipped
-    counts = _i32(sample.x.ne(0).sum(1).numpy())
-    for admitted, name, color in ((False, "skipped frame", CLOSED), (True, "admitted frame", OPEN)):
-        fig.add_trace(go.Scattergl(
-            x=t_axis, y=np.where(gate == admitted, counts, 0).astype(np.int32), mode="lines", name=name,
-            line=dict(shape="hvh", color=color, width=1), fill="tozeroy", fillcolor=color,
-            hovertemplate="t=%{x}<br>%{y} events<extra>" + name + "</extra>",
-        ), 1, 2)
-    # row 2: gate timeline
-    fig.add_trace(
-        go.Scattergl(x=t_axis, y=gate.astype(np.int8), mode="lines", line=dict(shape="hv", color=OPEN, width=1), fill="tozeroy",
-                   name="gate open", hovertemplate="t=%{x}<br>open=%{y}<extra></extra>"),
-        2, 2,
-    )
+    shade = np.clip(footprint / max(footprint.max(), 1), 0, 1)[..., None]
+    images = [_image("footprint", _rgb(shade, "#ffffff", "#b9bec6"), "x", "y", -0.5, -0.5, W, H)]
+    counts = sample.x.ne(0).sum(1).numpy()
+    top = float(max(counts.max(), 1)) * 1.08
+    images.append(_image("events per frame", _bars(counts, gate, top), "x2", "y2", -0.5, top, T, top))
+    images.append(_image("gate", _rgb(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x3", "y3", -0.5, 1.0, T, 1.0))
+    spikes, n_active = hidden_raster(trace)
+    images.append(_image("hidden raster", _rgb(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
+                         "x5", "y5", -0.5, n_active - 0.5, T, max(n_active, 1)))
     # row 3: controller membrane, threshold, pulses
     fig.add_trace(go.Scattergl(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
     u_c = _f32(trace.controller_u[0])
@@ -180,10 +198,6 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     fig.add_trace(go.Scattergl(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
                                marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#b08ea2"),
                                hovertemplate="pulse at t=%{x}<extra></extra>"), 3, 2)
-    # row 4: hidden raster
-    ht, hn, n_active = hidden_raster(trace)
-    fig.add_trace(go.Scattergl(x=ht, y=hn, mode="markers", name="hidden spike", marker=dict(size=2.5, color="#333"),
-                               hovertemplate="t=%{x}<br>neuron rank %{y}<extra></extra>"), 4, 2)
     # row 5: output membranes, threshold, spikes
     u_o = _f32(trace.output_u[0])
     s_o = trace.output_spikes[0].numpy()
@@ -216,7 +230,7 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     fig.update_xaxes(title_text="time step (ms)", row=6, col=2)
     ev = _f32(trace.gated.evidence[0])
     y_ranges = [
-        (0.0, float(max(counts.max(), 1)) * 1.08), (-0.1, 1.15), _padded(low, max(float(u_c.max()), trace.controller_theta)),
+        (0.0, top), (-0.1, 1.15), _padded(low, max(float(u_c.max()), trace.controller_theta)),
         (-0.5, max(n_active, 1) - 0.5), _padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta)),
         (0.0, max(float(ev.max()), 0.05) * 1.08),
     ]
@@ -238,7 +252,7 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
         "currentvalue": {"prefix": "cursor t = ", "font": {"size": 12}},
         "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in range(T)],
     }
-    fig.add_plain(frames=frames, sliders=[slider], shapes=window + thresholds + sensor)
+    fig.add_plain(frames=frames, sliders=[slider], shapes=window + thresholds + sensor, images=images)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
         showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {},

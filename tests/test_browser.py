@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import chromium, chromium_path, metric_texts, plot_trace, serve, slider_input, slider_value, wait_for_view
+from bench.browser import (chromium, chromium_path, metric_texts, plot_image, plot_trace, serve, slider_input, slider_value,
+                           wait_for_view)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -40,9 +41,10 @@ def page():
 
 def test_load_move_gate_threshold_and_noise(page):
     cards0 = metric_texts(page)
-    gate0 = plot_trace(page, "explorer_chart", "gate open")
-    counts0 = plot_trace(page, "explorer_chart", "admitted frame")
-    assert gate0 and len(gate0) == 300 and gate0[0] == 1, "the gate timeline is drawn, step 0 open"
+    gate0 = plot_image(page, "explorer_chart", "gate")
+    counts0 = plot_image(page, "explorer_chart", "events per frame")
+    assert gate0 and gate0.startswith("data:image/png;base64,"), "the gate timeline is drawn"
+    assert plot_trace(page, "explorer_chart", "controller u"), "the controller membrane is drawn"
     assert {"Prediction", "State updates", "Gate precision", "Gate recall", "Synaptic ops"} <= set(cards0)
 
     theta0 = slider_value(page, "theta")
@@ -50,17 +52,16 @@ def test_load_move_gate_threshold_and_noise(page):
     for _ in range(8):  # +0.40: a clearly stricter gate
         page.keyboard.press("ArrowRight")
     wait_for_view(page, "view", "controller_theta", round(theta0 + 0.4, 2), timeout_ms=60_000)
-    gate1 = plot_trace(page, "explorer_chart", "gate open")
+    gate1 = plot_image(page, "explorer_chart", "gate")
     cards1 = metric_texts(page)
     assert gate1 != gate0, "a higher gate threshold changes the gate timeline"
-    assert sum(gate1) < sum(gate0), "and opens the gate less often"
-    assert cards1["State updates"] != cards0["State updates"]
+    assert float(cards1["State updates"].rstrip("%")) < float(cards0["State updates"].rstrip("%")), "and opens it less often"
 
     slider_input(page, "noise").focus()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     wait_for_view(page, "sample", "noise_level", 4, timeout_ms=60_000)
-    counts1 = plot_trace(page, "explorer_chart", "admitted frame")
+    counts1 = plot_image(page, "explorer_chart", "events per frame")
     assert counts1 != counts0, "more noise, other event counts"
     assert metric_texts(page) != cards1
 
@@ -81,5 +82,6 @@ def test_play_button_moves_the_cursor_in_the_browser(page):
             return !gd._fullData[2].text[0].startsWith('t = 0 ms'); }""",
         timeout=20_000,
     )
-    gate = plot_trace(page, "explorer_chart", "gate open")
-    assert gate and len(gate) == 300, "static panels survive the animation"
+    membrane = plot_trace(page, "explorer_chart", "controller u")
+    assert membrane and len(membrane) == 300, "static panels survive the animation"
+    assert page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullLayout.images.length") == 4
