@@ -65,7 +65,8 @@ def _read(path: Path) -> dict:
             f"(weights_only load): {str(e).splitlines()[0]}"
         ) from e
     except Exception as e:  # torch.load raises many kinds (RuntimeError, EOFError, struct.error, ...) for bad bytes
-        raise CheckpointError(f"{path}: truncated or not a checkpoint file ({type(e).__name__}: {e})") from e
+        detail = str(e).splitlines()[0][:80] if str(e) else ""
+        raise CheckpointError(f"{path}: truncated or not a checkpoint file ({type(e).__name__}{': ' + detail if detail else ''})") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a SkipSNN checkpoint (expected format {FORMAT!r})")
     return payload

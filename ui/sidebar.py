@@ -12,9 +12,30 @@ from skipsnn_core.device import describe
 from ui.state import DATASET_NAMES, DEFAULT_NMNIST, Selection, app_device, shipped_checkpoints
 
 CUSTOM = "Other checkpoint file…"
+KEPT = "sidebar_values"  # copies of the sidebar's widget values: a page switch forgets widget state
+
+
+def _restore() -> None:
+    """Give the sidebar's widgets the values they had on the page the user came from.
+
+    Re-assigning a widget's current value through the Session State API is Streamlit's
+    documented way to carry it across pages; a value already forgotten comes from our copy.
+    """
+    for key, value in st.session_state.get(KEPT, {}).items():
+        st.session_state[key] = st.session_state[key] if key in st.session_state else value
+
+
+def _keep() -> None:
+    st.session_state[KEPT] = {
+        k: v for k, v in st.session_state.items() if isinstance(k, str) and (k in ("dataset", "data_dir", "checkpoint_path")
+                                                                          or k.startswith("checkpoint_"))
+    }
 
 
 def sidebar() -> Selection:
+    _restore()
+    if "data_dir" not in st.session_state and DEFAULT_NMNIST.is_dir():
+        st.session_state["data_dir"] = str(DEFAULT_NMNIST)
     with st.sidebar:
         st.markdown("### SkipSNN Explorer")
         dataset = st.selectbox(
@@ -25,7 +46,7 @@ def sidebar() -> Selection:
         data_dir = None
         if dataset == "nmnist":
             data_dir = st.text_input(
-                "N-MNIST folder", value=str(DEFAULT_NMNIST) if DEFAULT_NMNIST.is_dir() else "", key="data_dir",
+                "N-MNIST folder", key="data_dir",
                 bind="query-params", placeholder="/path/to/nmnist",
                 help="A folder with labels.csv (filename,label) beside .bin/.bs2 recordings, or tonic's NMNIST "
                 "layout (Train/<digit>/*.bin, Test/<digit>/*.bin). Nothing is downloaded.",
@@ -49,6 +70,7 @@ def sidebar() -> Selection:
         if choice == CUSTOM:
             checkpoint = st.text_input("Checkpoint path", key="checkpoint_path", placeholder="/path/to/model.pt").strip()
         st.caption(f"Inference device: {describe(app_device())}")
+    _keep()
     selection = Selection(dataset, data_dir, checkpoint)
     st.session_state["selection"] = selection  # for tests and for pages that want to read it again
     return selection
