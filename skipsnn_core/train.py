@@ -113,7 +113,7 @@ def evaluate(
     g = torch.Generator().manual_seed(seed)
     dev = model.device
     correct = open_correct = 0
-    updates, precision, recall, gated_ops, open_ops = [], [], [], [], []
+    updates, precision, recall, visible_recall, gated_ops, open_ops = [], [], [], [], [], []
     cfg = model.config
     options = InferenceOptions(controller_theta=controller_theta)
     for i in range(0, len(data.y), batch_size):
@@ -140,6 +140,9 @@ def evaluate(
         p, r = metrics.gate_precision_recall(gate, mask)
         precision.append(p)
         recall.append(r)
+        # signal frames holding more events than any noise frame can (2 per noise pair)
+        visible = mask & (events > 2 * max(noise.level, 1))
+        visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
     n = len(data.y)
     g_ops, o_ops = torch.cat(gated_ops).double(), torch.cat(open_ops).double()
     return {
@@ -148,6 +151,7 @@ def evaluate(
         "oracle_state_updates": metrics.oracle_state_updates(data.x.shape[1], noise.T),
         "gate_precision": float(torch.cat(precision).mean()),
         "gate_recall": float(torch.cat(recall).mean()),
+        "gate_recall_visible": float(torch.cat(visible_recall).mean()),
         "synops_saving": float(1 - g_ops.sum() / o_ops.sum()),
         "forced_open_accuracy": open_correct / n,
         "n_samples": n,

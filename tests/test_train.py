@@ -92,7 +92,7 @@ def test_evaluate_cli_json_and_sweep(cfg):
     env = {**__import__("os").environ}
     one = json.loads(subprocess.run(base, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout)
     assert set(one) >= {"accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving"}
-    assert 0 <= one["accuracy"] <= 1 and 0 < one["state_updates"] <= 1
+    assert 0 <= one["accuracy"] <= 1 and 0 < one["state_updates"] <= 1 and 0 <= one["gate_recall_visible"] <= 1
     assert one["oracle_state_updates"] == pytest.approx(20 / 80)
     sweep = json.loads(subprocess.run(base + ["--sweep", "0,2"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
     assert [row["noise_level"] for row in sweep] == [0, 2]
