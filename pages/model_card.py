@@ -27,7 +27,8 @@ figures = meta.get("figures")
 if figures:
     c = st.columns(5)
     c[0].metric("Accuracy", f"{figures['accuracy']:.1%}", help=f"{figures.get('n_samples', '?')} held-out samples")
-    c[1].metric("State updates", f"{figures['state_updates']:.3f}", f"oracle {figures['oracle_state_updates']:.3f}", delta_color="off")
+    c[1].metric("State updates", f"{figures['state_updates']:.3f}", f"oracle {figures['oracle_state_updates']:.3f}", delta_color="off",
+                delta_arrow="off")
     c[2].metric("Gate precision", f"{figures['gate_precision']:.2f}")
     c[3].metric("Gate recall", f"{figures['gate_recall']:.2f}")
     c[4].metric("Synaptic ops saved", f"{figures['synops_saving']:.0%}")
@@ -35,6 +36,6 @@ if meta.get("history"):
     st.plotly_chart(training_figure(meta["history"]), key="history_chart", width="stretch")
 if meta.get("command"):
     st.markdown("**Reproduce**")
-    st.code(meta["command"], language="bash")
+    st.code(meta["command"], language="bash", wrap_lines=True)
 with st.expander("All metadata"):
     st.json({k: v for k, v in meta.items() if k != "history"})

@@ -350,15 +350,20 @@ class TonicDataset:
         return f"{self.name}:{self.split}:{self.root.resolve()}:{len(self)}"
 
 
-def open_dataset(name: str, data_dir: str | os.PathLike | None = None, split: Split = "train") -> EventDataset:
-    """A dataset by name: 'digits' (built in), 'nmnist' (needs data_dir), 'dvsgesture', 'shd'."""
+def open_dataset(
+    name: str, data_dir: str | os.PathLike | None = None, split: Split = "train", download: bool = False
+) -> EventDataset:
+    """A dataset by name: 'digits' (built in), 'nmnist' (needs data_dir), 'dvsgesture', 'shd'.
+
+    ``download`` (DVS Gesture, SHD only) lets tonic fetch the files into data_dir first, with
+    its progress bar; nothing is ever downloaded otherwise."""
     if name == "digits":
         return BuiltinDigits(split)
     if data_dir is None:
         raise DataError(f"dataset {name!r} needs a data folder")
     if name == "nmnist":
         return NMNISTFolder(data_dir, split)
-    return TonicDataset(name, data_dir, split)
+    return TonicDataset(name, data_dir, split, download=download)
 
 
 DATASETS = ("digits", "nmnist", *TONIC_DATASETS)

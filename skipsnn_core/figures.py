@@ -180,7 +180,7 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     # static pictures (layout images: no per-trace rendering cost, untouched by the animation)
     footprint = sample.x[sample.signal].sum(0).reshape(-1, H, W).sum(0).numpy()
     shade = np.clip(footprint / max(footprint.max(), 1), 0, 1)[..., None]
-    images = [_image("footprint", _rgb(shade, "#ffffff", "#b9bec6"), "x", "y", -0.5, -0.5, W, H)]
+    images = [_image("footprint", _rgb(shade, "#ffffff", "#b9bec6", scale=8), "x", "y", -0.5, -0.5, W, H)]
     counts = sample.x.ne(0).sum(1).numpy()
     top = float(max(counts.max(), 1)) * 1.08
     images.append(_image("events per frame", _bars(counts, gate, top), "x2", "y2", -0.5, top, T, top))

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from . import metrics
 from .checkpoint import save_checkpoint
-from .data import DATASETS, Framed, FrameSpec, framed, open_dataset
+from .data import DATASETS, DataError, Framed, FrameSpec, framed, open_dataset
 from .device import default_device, describe
 from .model import SkipSNN, SkipSNNConfig
 from .noise import embed_batch
@@ -84,8 +84,10 @@ def shift_frames(x: torch.Tensor, sensor: tuple[int, int, int], max_shift: int, 
     return out.reshape(B, L, -1)
 
 
-def load_split(dataset: str, data_dir: str | None, split: str, spec: FrameSpec, quiet: bool = False) -> Framed:
-    ds = open_dataset(dataset, data_dir, split)
+def load_split(
+    dataset: str, data_dir: str | None, split: str, spec: FrameSpec, quiet: bool = False, download: bool = False
+) -> Framed:
+    ds = open_dataset(dataset, data_dir, split, download=download)
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -165,14 +167,16 @@ def _pulse_counts(model: SkipSNN, T: int) -> torch.Tensor:
     return pulse_train(T, model.config.pulse_periods).sum(1)
 
 
-def train(cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool = False) -> tuple[SkipSNN, dict]:
+def train(
+    cfg: TrainConfig, command: str = "", resume: bool = False, quiet: bool = False, download: bool = False
+) -> tuple[SkipSNN, dict]:
     from tqdm import tqdm
 
     torch.manual_seed(cfg.seed)
     device = default_device()
     spec = FrameSpec(L=cfg.L)
-    train_data = load_split(cfg.dataset, cfg.data_dir, "train", spec, quiet)
-    test_data = load_split(cfg.dataset, cfg.data_dir, "test", spec, quiet)
+    train_data = load_split(cfg.dataset, cfg.data_dir, "train", spec, quiet, download)
+    test_data = load_split(cfg.dataset, cfg.data_dir, "test", spec, quiet, download)
     W, H, P = train_data.sensor_size
     n_classes = int(max(train_data.y.max(), test_data.y.max())) + 1
     n_classes = max(n_classes, 10) if cfg.dataset in ("digits", "nmnist") else n_classes
@@ -287,6 +291,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", default=d.out)
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
+    p.add_argument("--download", action="store_true", help="let tonic download DVS Gesture / SHD into --data-dir (online)")
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -294,10 +299,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = vars(_parser().parse_args(argv))
-    resume, quiet = args.pop("resume"), args.pop("quiet")
+    resume, quiet, download = args.pop("resume"), args.pop("quiet"), args.pop("download")
     cfg = TrainConfig(**args)
     command = "python -m skipsnn_core.train " + shlex.join(argv)
-    _, figures = train(cfg, command=command, resume=resume, quiet=quiet)
+    try:
+        _, figures = train(cfg, command=command, resume=resume, quiet=quiet, download=download)
+    except (DataError, ValueError) as e:  # bad data folders, a sensor the reference noise cannot use
+        raise SystemExit(f"error: {e}") from None
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}))
 
 
