@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 from skipsnn_core.explore import SampleSpec, ViewOptions, summarize
-from skipsnn_core.figures import evidence_figure, explorer_figure
+from skipsnn_core.figures import evidence_figure
 from ui.sidebar import sidebar
-from ui.state import SHOWN_ERRORS, check_selection, sample_for, trace_for
+from ui.state import SHOWN_ERRORS, check_selection, explorer_figure_for, sample_for, trace_for
 
 T = 300
 
@@ -66,11 +66,15 @@ def explorer() -> None:
                         format_func={"mask": "mask (reference)", "freeze": "freeze (paper)"}.get,
                         help="mask: a skipped frame's input synapses are silenced, membranes still decay. "
                         "freeze: hidden and output layers hold their state and emit nothing while hibernating.")
+        gate_choice = st.selectbox("Gate decided by", ["controller", "oracle", "open"], key="gate", bind="query-params",
+                                   format_func={"controller": "the controller", "oracle": "oracle: signal window only",
+                                                "open": "nobody: always open"}.get,
+                                   help="What if the gate had looked exactly at the signal, or everywhere? Same weights.")
     with c6:
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params", help="Noise seed")
 
     spec = SampleSpec(index=int(index), noise_level=int(level), start=int(start), seed=int(seed), T=T)
-    view = ViewOptions(controller_theta=float(theta) if model.config.controller else None, gate_mode=mode)
+    view = ViewOptions(controller_theta=float(theta) if model.config.controller else None, gate_mode=mode, gate=gate_choice)
     try:
         sample = sample_for(selection, spec)
         trace = trace_for(selection, spec, view)
@@ -93,8 +97,7 @@ def explorer() -> None:
 
     main, side = st.columns([4, 1])
     with main:
-        figure = explorer_figure(sample, trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
-        st.plotly_chart(figure, key="explorer_chart", width="stretch",
+        st.plotly_chart(explorer_figure_for(selection, spec, view), key="explorer_chart", width="stretch",
                         config={"displaylogo": False})
     with side:
         st.markdown("**Gate forced open**  \nsame weights, every frame admitted")

@@ -7,6 +7,7 @@ they compute nothing themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -49,16 +50,26 @@ def make_sample(data: Framed, spec: SampleSpec) -> Sample:
     return Sample(noisy.x, noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
 
 
+GateChoice = Literal["controller", "oracle", "open"]
+
+
 @dataclass(frozen=True)
 class ViewOptions:
     controller_theta: float | None = None  # gate threshold at inference; None: as trained
     gate_mode: GateMode | None = None  # None: as trained
     bias_offset: float = 0.0
+    gate: GateChoice = "controller"  # who decides: the controller, the oracle (open on the signal only), always open
 
 
 def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
+    override = None
+    if view.gate == "oracle":  # "what if it had looked exactly here?": open on the true signal window only
+        override = sample.signal.long()
+    elif view.gate == "open":
+        override = "open"
     return model.trace(
-        sample.x[None], controller_theta=view.controller_theta, gate_mode=view.gate_mode, bias_offset=view.bias_offset
+        sample.x[None], controller_theta=view.controller_theta, gate_mode=view.gate_mode, bias_offset=view.bias_offset,
+        gate_override=override,
     )
 
 

@@ -186,6 +186,8 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     images.append(_image("events per frame", _bars(counts, gate, top), "x2", "y2", -0.5, top, T, top))
     images.append(_image("gate", _rgb(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x3", "y3", -0.5, 1.0, T, 1.0))
     spikes, n_active = hidden_raster(trace)
+    if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
+        spikes = np.zeros((1, T), dtype=bool)
     images.append(_image("hidden raster", _rgb(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
                          "x5", "y5", -0.5, n_active - 0.5, T, max(n_active, 1)))
     # row 3: controller membrane, threshold, pulses

@@ -39,7 +39,8 @@ def expected(app: AppTest) -> dict[str, str]:
     data = framed(open_dataset(selection.dataset, selection.data_dir, "test"), FrameSpec())
     spec = SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
                       seed=int(state["seed"]), T=300)
-    view = ViewOptions(controller_theta=float(state["theta"]) if model.config.controller else None, gate_mode=state["mode"])
+    view = ViewOptions(controller_theta=float(state["theta"]) if model.config.controller else None, gate_mode=state["mode"],
+                       gate=state["gate"])
     sample = make_sample(data, spec)
     s = summarize(sample, run_trace(model, sample, view))
     return {
@@ -85,6 +86,17 @@ def test_gate_mode_seed_and_sample(at):
     check(at)
     at.number_input(key="sample").set_value(17).run()
     check(at)
+
+
+def test_oracle_and_open_gates(at):
+    at.selectbox(key="gate").set_value("oracle").run()
+    check(at)
+    # the 50 signal frames, plus step 0, which is always open: 51 of 300
+    assert shown(at)["Gate precision"] == f"{50 / 51:.2f}" and shown(at)["Gate recall"] == "1.00"
+    assert shown(at)["State updates"] == f"{51 / 300:.1%}"
+    at.selectbox(key="gate").set_value("open").run()
+    check(at)
+    assert shown(at)["State updates"] == "100.0%"
 
 
 def test_digit_picker_and_random(at):

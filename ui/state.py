@@ -17,6 +17,7 @@ from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
 from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
+from skipsnn_core.figures import explorer_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -89,6 +90,15 @@ def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
 @st.cache_data(show_spinner=False, max_entries=64)
 def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions) -> Trace:
     return run_trace(model_for(selection), sample_for(selection, spec), view)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def explorer_figure_for(selection: Selection, spec: SampleSpec, view: ViewOptions):
+    """The Explorer figure for these settings, built once (read-only: st.plotly_chart only serialises it)."""
+    model = model_for(selection)
+    classes = [str(c) for c in range(model.config.n_classes)]
+    sample, trace = sample_for(selection, spec), trace_for(selection, spec, view)
+    return explorer_figure(sample, trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
 
 
 def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
