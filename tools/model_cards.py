@@ -41,7 +41,11 @@ def main() -> None:
              "Synops saved: synaptic operations saved against the same weights with the gate forced open. "
              "*Recall over the signal frames that hold more events than a noise frame can (> 2 × noise level): a real "
              "N-MNIST recording starts slowly, its first ~12 frames hold 1–3 events each, as many as a noise frame, so no "
-             "causal gate can tell them from noise.", ""]
+             "causal gate can tell them from noise.", "",
+             "The checkpoints were trained on this 2-core CPU (one thread each), written to a scratch folder (the `--out` "
+             "in each command) and copied here. Re-evaluating with another thread count can move accuracy by a sample or "
+             "two (float summation order flips borderline spikes over 300 steps): the per-epoch validation inside each "
+             "checkpoint's history, run with one thread, is the other number you may see.", ""]
     for path in sorted((ROOT / "assets").glob("*.pt")):
         model = load_checkpoint(path, "cpu")
         meta = model.meta
