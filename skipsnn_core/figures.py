@@ -3,9 +3,11 @@
 The Explorer figure puts every panel on one time axis with one cursor. Play, pause, speed
 and scrubbing run in the browser as Plotly animation frames; a frame only moves the events
 at the cursor, the cursor line and its caption, so the rasters stay static and the payload
-small. Every static trace is WebGL (Scattergl): an animation frame redraws the SVG traces
-of every subplot from the frame's traces alone (plotly.js's redraw-free transition), so a
-static SVG trace would vanish at the first frame; WebGL traces are left alone.
+small. A redraw-free Plotly transition replots each subplot from the frame's traces alone,
+so a trace missing from a frame would vanish at the first frame: every frame lists every
+trace, the static ones as an empty update ``{}`` (a few bytes each). Everything is SVG or a
+layout image, no WebGL: Streamlit re-creates the chart on every rerun, and a WebGL context
+costs most of a second to set up in a software-rendered browser.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def _padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
     return float(lo - pad * span), float(hi + pad * span)
 
 
-def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[go.Scattergl]:
+def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[go.Scatter]:
     """Per-class curves (T, C) as few WebGL traces: every class in one grey trace (NaN-separated),
     then each highlighted class (e.g. the prediction, the true label) in its own colour."""
     T, C = values.shape
@@ -98,11 +100,11 @@ def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: s
     x = np.concatenate([np.tile(t, (C, 1)), gap], 1).ravel()
     y = np.concatenate([values.T.astype(np.float32), gap], 1).ravel()
     who = np.repeat(np.asarray(classes, dtype=object), T + 1)
-    traces = [go.Scattergl(x=x, y=y, mode="lines", line=dict(color="#c5cad3", width=1), name=f"{what}, all classes",
+    traces = [go.Scatter(x=x, y=y, mode="lines", line=dict(color="#c5cad3", width=1), name=f"{what}, all classes",
                            customdata=who, hovertemplate=f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>")]
     for c, role in highlight.items():
         style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
-        traces.append(go.Scattergl(x=t, y=_f32(values[:, c]), mode="lines", name=f"{what}, {role} {classes[c]}", line=style,
+        traces.append(go.Scatter(x=t, y=_f32(values[:, c]), mode="lines", name=f"{what}, {role} {classes[c]}", line=style,
                                    hovertemplate=f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"))
     return traces
 
@@ -191,13 +193,13 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     images.append(_image("hidden raster", _rgb(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
                          "x5", "y5", -0.5, n_active - 0.5, T, max(n_active, 1)))
     # row 3: controller membrane, threshold, pulses
-    fig.add_trace(go.Scattergl(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
+    fig.add_trace(go.Scatter(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
     u_c = _f32(trace.controller_u[0])
     low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
     # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
     p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
     ts = _i32(np.flatnonzero(p10 | p100))
-    fig.add_trace(go.Scattergl(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
+    fig.add_trace(go.Scatter(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
                                marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#b08ea2"),
                                hovertemplate="pulse at t=%{x}<extra></extra>"), 3, 2)
     # row 5: output membranes, threshold, spikes
@@ -207,7 +209,7 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     for line in _class_lines(u_o, classes, highlight, "u"):
         fig.add_trace(line, 5, 2)
     ts, cs = (_i32(a) for a in np.nonzero(s_o))
-    fig.add_trace(go.Scattergl(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
+    fig.add_trace(go.Scatter(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
                              marker=dict(color=[CLASS_COLORS[c % 10] for c in cs], size=5),
                              customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"), 5, 2)
     # row 6: running class evidence
@@ -246,8 +248,10 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     # the initial cursor state, then one frame per step
     for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, y_ranges)):
         animated.update({k: v for k, v in data.items() if k != "type"})
-    animated = list(range(n_animated))
-    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, y_ranges), "traces": animated} for t in range(T)]
+    unchanged = [{}] * (len(fig.data) - n_animated)  # static traces: listed, not changed
+    every = list(range(len(fig.data)))
+    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, y_ranges) + unchanged, "traces": every}
+              for t in range(T)]
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     slider = {
         "active": 0, "x": 0.0, "len": 0.28, "y": 0.36, "yanchor": "top", "pad": {"t": 10},
