@@ -51,7 +51,7 @@ def explorer() -> None:
                                 help=f"Recording in the test split (0–{len(labels) - 1})")
     with c2:
         st.selectbox("Digit", ["any", *classes], key="digit", on_change=pick_class, help="Jump to a recording of this digit")
-        st.button("Random sample", key="random", on_click=pick_random, width="stretch")
+        st.button("Random", key="random", on_click=pick_random, width="stretch")
     with c3:
         level = st.slider("Noise level", 0, 8, 1, key="noise", bind="query-params",
                           help="ON/OFF noise event pairs per noise frame (reference: 1)")
@@ -91,9 +91,10 @@ def explorer() -> None:
                 help="admitted frames / all frames; the oracle opens exactly on the signal (L/T)")
     m[3].metric("Gate precision", f"{s.gate_precision:.2f}", help="admitted frames that hold signal")
     m[4].metric("Gate recall", f"{s.gate_recall:.2f}", help="signal frames that were admitted")
-    m[5].metric("Synaptic ops", f"{s.synops / 1e6:.2f} M", f"{s.synops_saving:.0%} saved vs always open",
+    m[5].metric("Synaptic ops", f"{s.synops / 1e6:.2f} M", f"{s.synops_saving:.0%} saved",
                 delta_color="normal" if s.synops_saving >= 0 else "inverse", delta_arrow="off",
-                help="input events × H + hidden spikes × C + controller input, summed over the sample")
+                help="input events × H + hidden spikes × C + controller input, summed over the sample; "
+                "saved: against the same weights with the gate always open")
 
     main, side = st.columns([4, 1])
     with main:
