@@ -54,11 +54,11 @@ def save_checkpoint(model: SkipSNN, path: str | os.PathLike, meta: dict | None =
     return path
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path, mmap: bool = False) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as e:
         raise CheckpointError(
             f"{path}: refused, the file carries pickled objects that are not plain weights "
@@ -80,6 +80,15 @@ def _config(path: Path, raw) -> SkipSNNConfig:
         return SkipSNNConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: invalid config: {e}") from e
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    """A checkpoint's metadata without reading its weights (memory-mapped); weights are not validated."""
+    path = Path(path)
+    meta = _read(path, mmap=True).get("meta") or {}
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: metadata is not a dictionary")
+    return meta
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str | None = None) -> SkipSNN:

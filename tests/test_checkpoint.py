@@ -114,3 +114,10 @@ def test_device_environment_override(saved, monkeypatch):
         monkeypatch.setenv("SKIPSNN_DEVICE", "cuda")
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             load_checkpoint(path)
+
+
+def test_read_meta_without_loading_weights(saved):
+    from skipsnn_core.checkpoint import read_meta
+
+    _, path = saved
+    assert read_meta(path)["dataset"] == "digits"

@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
+from skipsnn_core.checkpoint import read_meta
 from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
@@ -45,11 +46,11 @@ class Selection:
 
 @st.cache_resource(show_spinner=False)
 def shipped_checkpoints() -> dict[str, dict]:
-    """{path: meta} of the checkpoints in assets/, read once."""
+    """{path: meta} of the checkpoints in assets/, read once (metadata only; a model is validated when chosen)."""
     found = {}
     for path in sorted(ASSETS.glob("*.pt")):
         try:
-            found[str(path)] = load_checkpoint(path, device="cpu").meta
+            found[str(path)] = read_meta(path)
         except CheckpointError:
             continue
     return found
