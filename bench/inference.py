@@ -46,7 +46,7 @@ def median_seconds(fn, repeats: int, warmup: int = 2, sync=lambda: None) -> floa
 
 def signal_frames(n: int) -> torch.Tensor:
     """(n, 50, 2312) real N-MNIST signal frames when the shared recordings are there, else built-in digits."""
-    from skipsnn_core.data import FrameSpec, open_dataset
+    from skipsnn_core.data import FrameSpec
     from skipsnn_core.train import load_split
 
     nmnist = ROOT.parent / "shared" / "data" / "nmnist"

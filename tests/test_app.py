@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from skipsnn_core import SkipSNN, SkipSNNConfig, load_checkpoint, save_checkpoint

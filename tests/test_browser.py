@@ -4,6 +4,7 @@ Skips with a reason when Chromium or Playwright is missing, unless SKIPSNN_REQUI
 (set by .ci/run), which turns the skip into a failure.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -19,9 +20,7 @@ def require_browser() -> None:
     missing = []
     if chromium_path() is None:
         missing.append("Chromium (apt-get install chromium)")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         missing.append("Playwright for Python (pip install playwright)")
     if missing:
         reason = "browser tests need " + " and ".join(missing)
