@@ -202,7 +202,7 @@ class SkipSNN(nn.Module):
         gate_override: GateOverride = None,
         record: bool = False,
     ) -> Run:
-        """Run the network over x (B, T, N) of 0/1 events (or its input current, see ``from_current``).
+        """Run the network over x (B, T, N) of 0/1 events.
 
         With autograd (training) or on CUDA the recurrence runs on torch tensors; for CPU
         inference the same step functions run on NumPy arrays, whose per-op overhead on
