@@ -161,3 +161,18 @@ def test_broken_checkpoint_file_is_reported(at, tmp_path):
     assert any("broken.pt" in e.value for e in at.error)
     at.switch_page("pages/model_card.py").run()
     assert not at.exception and any("broken.pt" in e.value for e in at.error)
+
+
+def test_a_shared_link_restores_the_dataset(at, nmnist_dir):
+    """The sidebar's choice lands in the URL; the Explore controls' URL round trip is tested in a real browser
+    (AppTest does not report query parameters written by a fragment rerun)."""
+    at.selectbox(key="dataset").set_value("nmnist").run()
+    at.text_input(key="data_dir").input(str(nmnist_dir)).run()
+    link = dict(at.query_params)
+    assert {"dataset", "data_dir"} <= set(link)
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in link.items():
+        fresh.query_params[key] = value
+    fresh.run()
+    assert fresh.session_state["selection"] == at.session_state["selection"]
+    check(fresh)

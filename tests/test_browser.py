@@ -64,6 +64,15 @@ def test_load_move_gate_threshold_and_noise(page):
     assert counts1 != counts0, "more noise, other event counts"
     assert metric_texts(page) != cards1
 
+    assert "noise=4" in page.url and "theta=" in page.url, "the view lives in the URL"
+    cards2 = metric_texts(page)
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    wait_for_view(page, "sample", "noise_level", 4, timeout_ms=60_000)
+    assert slider_value(page, "noise") == 4 and slider_value(page, "theta") == round(theta0 + 0.4, 2)
+    assert metric_texts(page) == cards2, "a reload shows the same numbers"
+    assert plot_image(page, "explorer_chart", "events per frame") == counts1
+
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"))
     assert (ARTIFACTS / "explorer.png").stat().st_size > 20_000
