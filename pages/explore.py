@@ -77,7 +77,7 @@ def explorer() -> None:
     view = ViewOptions(controller_theta=float(theta) if model.config.controller else None, gate_mode=mode, gate=gate_choice)
     try:
         sample = sample_for(selection, spec)
-        trace = trace_for(selection, spec, view)
+        trace = trace_for(selection, spec, view, sample)
     except SHOWN_ERRORS as e:
         st.error(f"**Inference failed.** {e}")
         return
@@ -98,7 +98,7 @@ def explorer() -> None:
 
     main, side = st.columns([4, 1])
     with main:
-        st.plotly_chart(explorer_figure_for(selection, spec, view), key="explorer_chart", width="stretch",
+        st.plotly_chart(explorer_figure_for(selection, spec, view, sample, trace), key="explorer_chart", width="stretch",
                         config={"displaylogo": False})
     with side:
         st.markdown("**Gate forced open**  \nsame weights, every frame admitted")

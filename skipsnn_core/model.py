@@ -295,12 +295,7 @@ class SkipSNN(nn.Module):
         half = slice(0, B), slice(B, 2 * B)
         readouts = []
         for rows, with_controller in zip(half, (cfg.controller, False)):
-            ops = synaptic_ops(
-                input_events=events * run.gate[rows],
-                hidden_spikes=run.hidden_spikes[rows],
-                n_classes=cfg.n_classes,
-                n_pulses=(pulse_train(T, cfg.pulse_periods).sum(1) if with_controller else None),
-            )
+            ops = self.synaptic_ops(events, run.gate[rows], run.hidden_spikes[rows], with_controller)
             readouts.append(_readout(run, rows, ops))
         return Trace(
             gate=run.gate[half[0]].bool(),
@@ -317,6 +312,13 @@ class SkipSNN(nn.Module):
             gate_mode=mode,
             output_theta=cfg.theta,
         )
+
+    def synaptic_ops(self, events: Tensor, gate: Tensor, hidden_spikes: Tensor, with_controller: bool) -> Tensor:
+        """Synaptic operations per step (B, T) of a run: ``events`` (B, T) input events per frame,
+        ``gate`` and ``hidden_spikes`` from the run; the controller's input counts only ``with_controller``."""
+        T = gate.shape[1]
+        pulses = pulse_train(T, self.config.pulse_periods).sum(1) if with_controller else None
+        return synaptic_ops(events * gate, hidden_spikes, self.config.n_classes, pulses)
 
     def with_config(self, **changes) -> "SkipSNN":
         """A copy of this model with config fields changed and the same weights where they fit."""

@@ -126,12 +126,7 @@ def evaluate(
         events = torch.count_nonzero(x, dim=-1).cpu()  # (B, T)
         runs = (model.simulate(x, options=options), model.simulate(x, options=options, gate_override="open"))
         for run, out, with_ctrl in zip(runs, (gated_ops, open_ops), (cfg.controller, False)):
-            out.append(
-                metrics.synaptic_ops(
-                    events * run.gate.cpu(), run.hidden_spikes.cpu(), cfg.n_classes,
-                    _pulse_counts(model, noise.T) if with_ctrl else None,
-                ).sum(1)
-            )
+            out.append(model.synaptic_ops(events, run.gate.cpu(), run.hidden_spikes.cpu(), with_ctrl).sum(1))
         gated, forced = runs
         correct += int((gated.rates.argmax(1).cpu() == y).sum())
         open_correct += int((forced.rates.argmax(1).cpu() == y).sum())
@@ -157,12 +152,6 @@ def evaluate(
         "n_samples": n,
         "noise_level": noise.level,
     }
-
-
-def _pulse_counts(model: SkipSNN, T: int) -> torch.Tensor:
-    from .model import pulse_train
-
-    return pulse_train(T, model.config.pulse_periods).sum(1)
 
 
 def train(

@@ -88,18 +88,20 @@ def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
     return make_sample(data_for(selection), spec)
 
 
+# The sample and trace a caller already holds are passed in unhashed (leading underscore): the key
+# (selection, spec, view) determines them, and fetching them again would copy them out of the cache.
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions) -> Trace:
-    return run_trace(model_for(selection), sample_for(selection, spec), view)
+def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample) -> Trace:
+    return run_trace(model_for(selection), _sample, view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def explorer_figure_for(selection: Selection, spec: SampleSpec, view: ViewOptions):
+def explorer_figure_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace):
     """The Explorer figure for these settings, built once (read-only: st.plotly_chart only serialises it)."""
-    model = model_for(selection)
-    classes = [str(c) for c in range(model.config.n_classes)]
-    sample, trace = sample_for(selection, spec), trace_for(selection, spec, view)
-    return explorer_figure(sample, trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
+    classes = [str(c) for c in range(model_for(selection).config.n_classes)]
+    return explorer_figure(_sample, _trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
 
 
 def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
