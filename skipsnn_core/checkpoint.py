@@ -19,7 +19,8 @@ import torch
 from .device import default_device
 from .model import SkipSNN, SkipSNNConfig
 
-FORMAT = "skipsnn-checkpoint/1"
+FAMILY = "skipsnn-checkpoint/"
+FORMAT = FAMILY + "1"
 
 
 class CheckpointError(ValueError):
@@ -67,7 +68,13 @@ def _read(path: Path, mmap: bool = False) -> dict:
     except Exception as e:  # torch.load raises many kinds (RuntimeError, EOFError, struct.error, ...) for bad bytes
         detail = str(e).splitlines()[0][:80] if str(e) else ""
         raise CheckpointError(f"{path}: truncated or not a checkpoint file ({type(e).__name__}{': ' + detail if detail else ''})") from e
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if isinstance(found, str) and found.startswith(FAMILY) and found != FORMAT:
+        raise CheckpointError(
+            f"{path}: written in checkpoint format {found!r}, which this version of SkipSNN Explorer cannot read "
+            f"(it reads {FORMAT!r}); update the app or re-save the checkpoint with the version that wrote it"
+        )
+    if found != FORMAT:
         raise CheckpointError(f"{path}: not a SkipSNN checkpoint (expected format {FORMAT!r})")
     return payload
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -190,19 +191,42 @@ class BuiltinDigits:
 
 
 def read_nmnist_file(path: Path) -> np.ndarray:
-    """One N-MNIST recording (.bin/.bs2), read with tonic; errors name the file."""
+    """One N-MNIST recording (.bin/.bs2), read with tonic; every problem is a DataError naming the file."""
     from tonic.io import read_mnist_file
 
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read recording ({e.strerror or e})") from e
-    if len(raw) == 0 or len(raw) % 5:
-        raise DataError(f"{path}: not an N-MNIST recording (size {len(raw)} bytes is not a multiple of 5 bytes per event)")
+    if len(raw) == 0:
+        raise DataError(f"{path}: empty file (0 bytes), not an N-MNIST recording")
+    if len(raw) % 5:
+        raise DataError(f"{path}: not an N-MNIST recording (size {len(raw)} bytes is not a multiple of 5 bytes per event); "
+                        "truncated or another format?")
     events = read_mnist_file(str(path), dtype=EVENT_DTYPE)
-    if events["x"].max() >= 34 or events["y"].max() >= 34:
-        raise DataError(f"{path}: events outside the 34x34 N-MNIST sensor; is this an N-MNIST file?")
+    check_events(events, NMNIST_SENSOR, str(path))
     return events
+
+
+def check_events(events: np.ndarray, sensor_size: tuple[int, int, int], where: str) -> None:
+    """Raise a DataError naming ``where`` when events fall outside the sensor or their timestamps go back."""
+    W, H, P = sensor_size
+    if len(events) == 0:
+        raise DataError(f"{where}: the recording holds no events")
+    x, y = events["x"].astype(np.int64), events["y"].astype(np.int64)
+    outside = (x < 0) | (x >= W) | (y < 0) | (y >= H)
+    if outside.any():
+        k = int(np.argmax(outside))
+        raise DataError(f"{where}: {int(outside.sum())} events outside the {W}x{H} sensor (first: x={x[k]}, y={y[k]}); "
+                        "is this a recording of this sensor?")
+    t = events["t"]
+    back = np.flatnonzero(np.diff(t) < 0)
+    if len(back):
+        k = int(back[0]) + 1
+        raise DataError(f"{where}: timestamps go backwards at event {k} ({int(t[k])} µs after {int(t[k - 1])} µs); "
+                        "the recording is corrupt")
+    if t[0] < 0:
+        raise DataError(f"{where}: negative timestamp {int(t[0])} µs")
 
 
 NMNIST_LAYOUT = (
@@ -252,20 +276,40 @@ class NMNISTFolder:
 
     @staticmethod
     def _read_csv(path: Path) -> list[tuple[str, int]]:
+        """Rows (filename, label) of labels.csv; errors name the file and the line."""
         try:
             with path.open(newline="") as f:
                 reader = csv.DictReader(f)
                 if not reader.fieldnames or not {"filename", "label"} <= set(reader.fieldnames):
                     raise DataError(f"{path}: needs the columns filename,label; found {reader.fieldnames}")
-                rows = [(r["filename"], int(r["label"])) for r in reader]
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            if isinstance(e, DataError):
-                raise
+                raw = [(reader.line_num, r["filename"], r["label"]) for r in reader]
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
             raise DataError(f"{path}: unreadable labels file ({e})") from e
-        bad = [lab for _, lab in rows if not 0 <= lab <= 9]
-        if bad:
-            raise DataError(f"{path}: labels must be digits 0-9, found {bad[:3]}")
+        rows, first_seen = [], {}
+        for line, name, label in raw:
+            if not name or label is None:
+                raise DataError(f"{path}, line {line}: needs a filename and a label")
+            try:
+                value = int(label)
+            except ValueError:
+                raise DataError(f"{path}, line {line}: label {label!r} is not an integer digit") from None
+            if not 0 <= value <= 9:
+                raise DataError(f"{path}, line {line}: label {value} is not a digit 0-9")
+            if name in first_seen:
+                raise DataError(f"{path}, line {line}: {name!r} is listed again (first on line {first_seen[name]})")
+            first_seen[name] = line
+            rows.append((name, value))
+        folder = path.parent.resolve()
+        for name, _ in rows:
+            file = (path.parent / name).resolve()
+            if not file.is_relative_to(folder):
+                raise DataError(f"{path}, line {first_seen[name]}: {name!r} points outside the folder")
+            if not file.is_file():
+                raise DataError(f"{path}, line {first_seen[name]}: the recording {name!r} is not in the folder")
         return rows
+
+    def describe(self, i: int) -> str:
+        return str(self.files[i])
 
     def __len__(self) -> int:
         return len(self.files)
@@ -418,13 +462,27 @@ def framed(
     for i in range(len(dataset)):
         events, y[i] = dataset[i]
         x[i] = frames(events, dataset.sensor_size, spec)
+        if not x[i].any():
+            where = dataset.describe(i) if hasattr(dataset, "describe") else f"{dataset.name} recording {i}"
+            raise DataError(f"{where}: no events in the first {spec.L * spec.bin_us / 1000:g} ms, the window the signal "
+                            "frames are cut from")
         if progress:
             progress(i + 1, len(dataset))
+    _write_atomic(path, bits=np.packbits(x, axis=-1), y=y)
+    return Framed(x, y, dataset.sensor_size)
+
+
+def _write_atomic(path: Path, **arrays: np.ndarray) -> None:
+    """Save an .npz through a temporary file of this process's own, then rename: readers see the old
+    file or the whole new one, and two processes framing the same split at once both succeed."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, bits=np.packbits(x, axis=-1), y=y)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.npz", dir=path.parent)
+    except OSError:
+        return  # a read-only cache folder only costs speed
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only cache folder only costs speed
-    return Framed(x, y, dataset.sensor_size)
+        Path(tmp).unlink(missing_ok=True)

@@ -20,6 +20,8 @@ from .model import SkipSNN
 from .train import NoiseSpec, evaluate, load_split
 
 KEYS = ("accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving")
+JSON_KEYS = (*KEYS, "noise_level", "oracle_state_updates", "forced_open_accuracy", "silent", "forced_open_silent", "n_samples",
+             "gate_recall_visible")
 
 
 def check_fits(model: SkipSNN, sensor_size: tuple[int, int, int], dataset: str) -> None:
@@ -65,18 +67,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        rows = [{k: r[k] for k in (*KEYS, "noise_level", "oracle_state_updates", "forced_open_accuracy", "n_samples", "gate_recall_visible")} for r in results]
+        rows = [{k: r[k] for k in JSON_KEYS} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))
         return 0
     print(f"{args.checkpoint} on {args.dataset}/{args.split}, {results[0]['n_samples']} samples")
     print(f"{'noise':>5} {'accuracy':>9} {'open acc':>9} {'updates':>8} {'oracle':>7} {'precision':>9} {'recall':>7} "
-          f"{'recall*':>7} {'synops saved':>12}")
+          f"{'recall*':>7} {'synops saved':>12} {'silent':>6}")
     for r in results:
         print(
             f"{r['noise_level']:>5} {r['accuracy']:>9.1%} {r['forced_open_accuracy']:>9.1%} {r['state_updates']:>8.3f} "
             f"{r['oracle_state_updates']:>7.3f} {r['gate_precision']:>9.3f} {r['gate_recall']:>7.3f} "
-            f"{r['gate_recall_visible']:>7.3f} {r['synops_saving']:>12.1%}"
+            f"{r['gate_recall_visible']:>7.3f} {r['synops_saving']:>12.1%} {r['silent']:>6}"
         )
+    print("silent: samples with no output spike at all; they have no prediction and count as wrong")
     print("recall*: recall over the signal frames holding more events than a noise frame can (> 2 x noise level)")
     return 0
 

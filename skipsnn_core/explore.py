@@ -14,6 +14,7 @@ import torch
 
 from . import metrics
 from .data import Framed
+from .metrics import SILENT
 from .model import GateMode, SkipSNN, Trace
 from .noise import embed_in_noise
 
@@ -75,12 +76,16 @@ def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
 
 @dataclass(frozen=True)
 class Summary:
-    """The numbers on the metric cards, for sample 0 of a trace."""
+    """The numbers on the metric cards, for sample 0 of a trace.
+
+    A silent run (no output spike at all) has ``prediction == SILENT`` and is never correct.
+    """
 
     label: int
     prediction: int
     confidence: float
     correct: bool
+    silent: bool
     state_updates: float
     oracle_state_updates: float
     gate_precision: float
@@ -91,6 +96,7 @@ class Summary:
     open_prediction: int
     open_confidence: float
     open_correct: bool
+    open_silent: bool
 
 
 def summarize(sample: Sample, trace: Trace) -> Summary:
@@ -98,11 +104,13 @@ def summarize(sample: Sample, trace: Trace) -> Summary:
     precision, recall = metrics.gate_precision_recall(gate, sample.signal[None])
     ops, ops_open = trace.gated.synops[0].sum(), trace.forced_open.synops[0].sum()
     L = int(sample.signal.sum())
+    prediction, open_prediction = int(trace.prediction[0]), int(trace.forced_open.prediction[0])
     return Summary(
         label=sample.label,
-        prediction=int(trace.prediction[0]),
+        prediction=prediction,
         confidence=float(trace.confidence[0]),
-        correct=int(trace.prediction[0]) == sample.label,
+        correct=prediction == sample.label,  # SILENT (-1) never equals a label
+        silent=prediction == SILENT,
         state_updates=float(metrics.state_updates(gate)[0]),
         oracle_state_updates=metrics.oracle_state_updates(L, gate.shape[1]),
         gate_precision=float(precision[0]),
@@ -110,10 +118,25 @@ def summarize(sample: Sample, trace: Trace) -> Summary:
         synops=int(ops),
         synops_open=int(ops_open),
         synops_saving=float(metrics.synops_saving(ops[None, None], ops_open[None, None])[0]),
-        open_prediction=int(trace.forced_open.prediction[0]),
+        open_prediction=open_prediction,
         open_confidence=float(trace.forced_open.confidence[0]),
-        open_correct=int(trace.forced_open.prediction[0]) == sample.label,
+        open_correct=open_prediction == sample.label,
+        open_silent=open_prediction == SILENT,
     )
+
+
+def verdict(prediction: int, label: int | None, classes) -> str:
+    """The prediction card's text: "3 ✓", "5 ✗", or no verdict at all for a silent network."""
+    if prediction == SILENT:
+        return "none (silent network)"
+    mark = "" if label is None else (" ✓" if prediction == label else " ✗")
+    return f"{classes[prediction]}{mark}"
+
+
+def percent(value: float, digits: int = 0) -> str:
+    """A fraction as a percentage, rounded first, so a tiny negative never shows as "-0%"."""
+    rounded = round(100 * value, digits)
+    return f"{rounded + 0.0:.{digits}f}%"  # + 0.0 turns -0.0 into 0.0
 
 
 def events_at(sample: Sample, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,6 +6,17 @@ import torch
 from torch import Tensor
 
 
+SILENT = -1  # the prediction of a network that emitted no output spike: no verdict
+
+
+def decode(rates: Tensor) -> Tensor:
+    """(B,) predicted class from rates (B, C): argmax, or ``SILENT`` where no output neuron spiked.
+
+    argmax of an all-zero row is class 0; reporting that would turn silence into a verdict.
+    """
+    return torch.where(rates.sum(-1) > 0, rates.argmax(-1), SILENT)
+
+
 def state_updates(gate: Tensor) -> Tensor:
     """(B,) fraction of steps whose frame was admitted, N_open / T."""
     return gate.float().mean(-1)

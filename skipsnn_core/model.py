@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .metrics import synaptic_ops
+from .metrics import decode, synaptic_ops
 from .neurons import LIFParams, LIFState, lif_step
 
 GateMode = Literal["mask", "freeze"]
@@ -93,7 +93,7 @@ class Readout:
     """What a reader takes from one run (gated or forced open). CPU tensors."""
 
     rates: Tensor  # (B, C) output spikes per open step
-    prediction: Tensor  # (B,) argmax of rates
+    prediction: Tensor  # (B,) argmax of rates; metrics.SILENT (-1) where no output neuron spiked
     confidence: Tensor  # (B,) share of the predicted class in the summed rates (0 if silent)
     evidence: Tensor  # (B, T, C) running rate: output spikes so far / open steps so far
     n_open: Tensor  # (B,) admitted frames
@@ -103,6 +103,11 @@ class Readout:
     def state_updates(self) -> Tensor:
         """(B,) fraction of steps whose frame was admitted, N_open / T."""
         return self.n_open / self.evidence.shape[1]
+
+    @property
+    def silent(self) -> Tensor:
+        """(B,) bool: no output spike in the whole run, so no prediction."""
+        return self.prediction < 0
 
 
 @dataclass(frozen=True)
@@ -408,6 +413,7 @@ def _readout(run: Run, rows: slice, synops: Tensor) -> Readout:
     evidence = out.cumsum(1) / gate.cumsum(1)[..., None]
     rates = run.rates[rows]
     total = rates.sum(1)
-    prediction = rates.argmax(1)
-    confidence = torch.where(total > 0, rates.gather(1, prediction[:, None])[:, 0] / total.clamp(min=1e-12), 0.0)
+    prediction = decode(rates)
+    top = rates.gather(1, prediction.clamp(min=0)[:, None])[:, 0]
+    confidence = torch.where(total > 0, top / total.clamp(min=1e-12), 0.0)
     return Readout(rates, prediction, confidence, evidence, run.n_open[rows], synops)

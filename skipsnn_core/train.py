@@ -97,6 +97,22 @@ def load_split(
     return data
 
 
+def noisy_batch(data: Framed, rows: range, noise: NoiseSpec, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Samples ``rows`` of a split in fixed noise: x (B, T, N) and the signal mask (B, T).
+
+    Sample i's noise and start come from its own generator, seeded by (seed, i), so a sample
+    looks the same whatever the batch size, the subset or the order it is evaluated in.
+    """
+    xs, masks = [], []
+    for i in rows:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + i)
+        sig = torch.from_numpy(data.x[i : i + 1]).float()
+        x, mask, _ = embed_batch(sig, noise.T, level=noise.level, in_signal=noise.in_signal, sensor=data.sensor_size, generator=g)
+        xs.append(x)
+        masks.append(mask)
+    return torch.cat(xs), torch.cat(masks)
+
+
 @torch.no_grad()
 def evaluate(
     model: SkipSNN,
@@ -107,30 +123,34 @@ def evaluate(
     batch_size: int = 64,
     controller_theta: float | None = None,
 ) -> dict:
-    """Accuracy, state updates, gate precision/recall and synaptic-op saving on fixed noise."""
+    """Accuracy, state updates, gate precision/recall and synaptic-op saving on fixed noise.
+
+    A silent sample (no output spike) has no prediction and counts as wrong; ``silent`` and
+    ``forced_open_silent`` say how many there were.
+    """
     from .model import InferenceOptions
 
-    g = torch.Generator().manual_seed(seed)
     dev = model.device
-    correct = open_correct = 0
+    correct = open_correct = silent = open_silent = 0
     updates, precision, recall, visible_recall, gated_ops, open_ops = [], [], [], [], [], []
     cfg = model.config
     options = InferenceOptions(controller_theta=controller_theta)
-    for i in range(0, len(data.y), batch_size):
-        sig = torch.from_numpy(data.x[i : i + batch_size]).float()
+    n = len(data.y)
+    for i in range(0, n, batch_size):
+        rows = range(i, min(i + batch_size, n))
+        x, mask = noisy_batch(data, rows, noise, seed)
         y = torch.from_numpy(data.y[i : i + batch_size])
-        x, mask, _ = embed_batch(
-            sig, noise.T, level=noise.level, in_signal=noise.in_signal, sensor=data.sensor_size, generator=g
-        )
         x = x.to(dev)
         events = torch.count_nonzero(x, dim=-1).cpu()  # (B, T)
         runs = (model.simulate(x, options=options), model.simulate(x, options=options, gate_override="open"))
         for run, out, with_ctrl in zip(runs, (gated_ops, open_ops), (cfg.controller, False)):
             out.append(model.synaptic_ops(events, run.gate.cpu(), run.hidden_spikes.cpu(), with_ctrl).sum(1))
-        gated, forced = runs
-        correct += int((gated.rates.argmax(1).cpu() == y).sum())
-        open_correct += int((forced.rates.argmax(1).cpu() == y).sum())
-        gate = gated.gate.cpu().bool()
+        gated, forced = (metrics.decode(run.rates.cpu()) for run in runs)
+        correct += int((gated == y).sum())  # SILENT (-1) never equals a label
+        open_correct += int((forced == y).sum())
+        silent += int((gated == metrics.SILENT).sum())
+        open_silent += int((forced == metrics.SILENT).sum())
+        gate = runs[0].gate.cpu().bool()
         updates.append(metrics.state_updates(gate))
         p, r = metrics.gate_precision_recall(gate, mask)
         precision.append(p)
@@ -138,7 +158,6 @@ def evaluate(
         # signal frames holding more events than any noise frame can (2 per noise pair)
         visible = mask & (events > 2 * max(noise.level, 1))
         visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
-    n = len(data.y)
     g_ops, o_ops = torch.cat(gated_ops).double(), torch.cat(open_ops).double()
     return {
         "accuracy": correct / n,
@@ -149,6 +168,8 @@ def evaluate(
         "gate_recall_visible": float(torch.cat(visible_recall).mean()),
         "synops_saving": float(1 - g_ops.sum() / o_ops.sum()),
         "forced_open_accuracy": open_correct / n,
+        "silent": silent,
+        "forced_open_silent": open_silent,
         "n_samples": n,
         "noise_level": noise.level,
     }

@@ -52,8 +52,11 @@ def test_noise_inside_signal_window_when_asked(gen):
 
 
 def test_random_starts_follow_the_reference_range(gen):
-    _, _, starts = embed_batch(torch.zeros(2000, 50, 2 * H * W)[:, :1].expand(2000, 50, -1), 300, level=0, generator=gen)
-    assert starts.min() >= 0 and starts.max() <= 249 and starts.max() > 240
+    """Starts are drawn from [0, T - L) = [0, 250) like the reference (a 5x5 sensor keeps 2000 samples small)."""
+    small = (5, 5, 2)
+    _, mask, starts = embed_batch(torch.zeros(2000, 50, 50), 300, level=0, sensor=small, generator=gen)
+    assert starts.min() == 0 and starts.max() == 249, "both ends of [0, 250) are reached in 2000 draws"
+    assert torch.equal(mask.float().argmax(1), starts), "the mask starts where the signal does"
 
 
 def test_same_generator_seed_same_sample():

@@ -1,0 +1,73 @@
+"""No verdict where the network said nothing; figures that do not depend on how they were computed."""
+
+import numpy as np
+import pytest
+import torch
+
+from skipsnn_core import SkipSNN, SkipSNNConfig, metrics
+from skipsnn_core.data import Framed
+from skipsnn_core.explore import Sample, SampleSpec, percent, summarize, verdict
+from skipsnn_core.train import NoiseSpec, evaluate, noisy_batch
+
+CLASSES = [str(c) for c in range(10)]
+
+
+def test_decode_gives_no_class_to_an_all_zero_row():
+    rates = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.2, 0.1], [0.3, 0.0, 0.3]])
+    assert metrics.decode(rates).tolist() == [metrics.SILENT, 1, 0], "silent row, plain argmax, first of a tie"
+
+
+def silenced(model: SkipSNN) -> SkipSNN:
+    """The same model with output biases so negative that no output neuron can ever spike."""
+    with torch.no_grad():
+        model.fc_out.bias.fill_(-1e4)
+    return model.eval()
+
+
+@pytest.fixture
+def frames_of_zeros():
+    """A tiny split: 6 samples of label 0 whose signal frames hold a few events each."""
+    rng = np.random.default_rng(0)
+    x = (rng.random((6, 5, 2312)) < 0.02).astype(np.uint8)
+    return Framed(x, np.zeros(6, dtype=np.int64), (34, 34, 2))
+
+
+def test_silent_network_has_no_prediction_and_is_never_correct(frames_of_zeros):
+    torch.manual_seed(0)
+    model = silenced(SkipSNN(SkipSNNConfig(n_hidden=16)))
+    data = frames_of_zeros
+    x, mask = noisy_batch(data, range(1), NoiseSpec(T=40), seed=0)
+    trace = model.trace(x)
+    assert int(trace.prediction[0]) == metrics.SILENT and bool(trace.gated.silent[0])
+    assert int(trace.forced_open.prediction[0]) == metrics.SILENT
+    assert float(trace.confidence[0]) == 0.0
+    sample = Sample(x[0], mask[0], int(mask[0].float().argmax()), 0, (34, 34, 2), SampleSpec(T=40))
+    s = summarize(sample, trace)
+    assert s.silent and s.open_silent and not s.correct and not s.open_correct, "label 0 is not 'predicted' by silence"
+    assert verdict(s.prediction, s.label, CLASSES) == "none (silent network)"
+
+    figures = evaluate(model, data, NoiseSpec(T=40), batch_size=4)
+    assert figures["accuracy"] == 0.0 and figures["forced_open_accuracy"] == 0.0, "every label is 0 and argmax(0s) is 0"
+    assert figures["silent"] == 6 and figures["forced_open_silent"] == 6
+
+
+def test_verdict_and_percent_texts():
+    assert verdict(3, 3, CLASSES) == "3 ✓" and verdict(5, 3, CLASSES) == "5 ✗" and verdict(5, None, CLASSES) == "5"
+    assert percent(-0.0004) == "0%" and percent(-1e-12, 1) == "0.0%", "no '-0%'"
+    assert percent(-0.25) == "-25%" and percent(0.5, 1) == "50.0%"
+
+
+def test_evaluation_noise_does_not_depend_on_batch_size(frames_of_zeros):
+    data = frames_of_zeros
+    noise = NoiseSpec(T=40, level=2)
+    whole, mask = noisy_batch(data, range(6), noise, seed=9)
+    parts = [noisy_batch(data, range(i, min(i + 4, 6)), noise, seed=9)[0] for i in (0, 4)]
+    assert torch.equal(whole, torch.cat(parts)), "sample i's noise depends on (seed, i) only"
+    assert not torch.equal(whole, noisy_batch(data, range(6), noise, seed=10)[0]), "and on the seed"
+    torch.manual_seed(1)
+    model = SkipSNN(SkipSNNConfig(n_hidden=32)).eval()
+    with torch.no_grad():
+        model.w_in.mul_(30)
+        model.fc_out.weight.mul_(30)
+    a, b = (evaluate(model, data, noise, batch_size=bs) for bs in (1, 4))
+    assert a == b, "the same figures whatever the batch size"
