@@ -66,9 +66,6 @@ class AnimatedFigure(go.Figure):
         return spec
 
 
-N_ROWS = 6  # time panels, on axes x2..x7 / y2..y7
-
-
 def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tuple[float, float]]) -> list[dict]:
     """The animated traces at step t: ON events, OFF events, caption, and the cursor in each time panel."""
     x, y, p = events_at(sample, t)
@@ -81,7 +78,7 @@ def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tupl
         {"type": "scatter", "x": x[on].tolist(), "y": y[on].tolist(), "marker": {"opacity": opacity}},
         {"type": "scatter", "x": x[off].tolist(), "y": y[off].tolist(), "marker": {"opacity": opacity}},
         {"type": "scatter", "x": [(W - 1) / 2], "y": [-1.6], "text": [caption],
-         "textfont": {"color": OPEN if admitted else "#8a8f98"}},
+         "textfont": {"color": OPEN if admitted else "#5f6670"}},
         *({"type": "scatter", "x": [t, t], "y": list(lo_hi)} for lo_hi in y_ranges),
     ]
 
@@ -149,6 +146,24 @@ def _image(name: str, pixels: np.ndarray, xref: str, yref: str, x: float, y: flo
             "xanchor": "left", "yanchor": "top", "layer": "below"}
 
 
+# The time panels, top to bottom: (name, relative height, title). A plain SNN has no gate and no controller,
+# so it gets neither panel rather than an always-open gate that pretends otherwise.
+PANELS = {
+    "events": (0.1, "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
+                    " <span style='color:#b8860b'>■ true signal</span>" % (OPEN, "#8a8f98")),
+    "gate": (0.07, "Gate: open steps admit the next frame"),
+    "controller": (0.18, "Controller membrane · ▲ P10 ★ P100 pulses (P1, P2 every step / every other)"),
+    "hidden": (0.27, "Hidden raster (active neurons by first spike)"),
+    "output": (0.2, "Output membranes and spikes (teal: predicted class, dashed: true class)"),
+    "evidence": (0.18, "Running class evidence (teal: predicted class, dashed: true class)"),
+}
+PLAIN_PANELS = ("events", "hidden", "output", "evidence")
+
+
+def panels_for(trace: Trace) -> tuple[str, ...]:
+    return tuple(PANELS) if trace.has_controller else PLAIN_PANELS
+
+
 def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
     """Every panel on one time axis with an animated cursor; sample 0 of the trace.
 
@@ -158,26 +173,30 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     W, H, _ = sample.sensor_size
     t_axis = _i32(np.arange(T))
     gate = trace.gate[0].numpy()
+    panels = panels_for(trace)
+    n = len(panels)
+    row_of = {name: i + 1 for i, name in enumerate(panels)}  # panel -> subplot row (right column)
+    axis = {name: str(row + 1) for name, row in row_of.items()}  # panel -> its axis suffix: x2, y2, ...
+    span = 3 if trace.has_controller else 2  # rows the input picture spans on the left
     fig = make_subplots(
-        figure=AnimatedFigure(), rows=6, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
-        row_heights=[0.1, 0.07, 0.18, 0.27, 0.2, 0.18],
-        specs=[[{"rowspan": 3}, {}], [None, {}], [None, {}], [None, {}], [None, {}], [None, {}]],
-        shared_xaxes=False, subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
-                        "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
-                        " <span style='color:#d4a017'>■ true signal</span>" % (OPEN, CLOSED),
-                        "Gate", "Controller membrane · ▲ P10 ★ P100 pulses", "Hidden raster (active neurons by first spike)",
-                        "Output membranes and spikes (teal: predicted class, dashed: true class)",
-                        "Running class evidence (teal: predicted class, dashed: true class)"),
+        figure=AnimatedFigure(), rows=n, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
+        row_heights=[PANELS[p][0] for p in panels],
+        specs=[[{"rowspan": span}, {}], *[[None, {}] for _ in range(n - 1)]],
+        shared_xaxes=False,
+        subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
+                        *(PANELS[p][1] for p in panels)),
     )
-    # animated traces first: indices 0..3
+    # animated traces first: ON, OFF, caption, then one cursor per time panel
     marker = dict(size=9, symbol="square", line_width=0)
-    fig.add_trace(go.Scatter(mode="markers", name="ON event", marker=dict(color=ON, **marker), legendgroup="on"), 1, 1)
-    fig.add_trace(go.Scatter(mode="markers", name="OFF event", marker=dict(color=OFF, **marker), legendgroup="off"), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="ON event", marker=dict(color=ON, **marker), legendgroup="on",
+                             hovertemplate="ON event at x=%{x}, y=%{y}<extra></extra>"), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="OFF event", marker=dict(color=OFF, **marker), legendgroup="off",
+                             hovertemplate="OFF event at x=%{x}, y=%{y}<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(mode="text", showlegend=False, hoverinfo="skip", textfont=dict(size=13)), 1, 1)
-    for row in range(1, N_ROWS + 1):
+    for row in range(1, n + 1):
         fig.add_trace(go.Scatter(mode="lines", line=dict(color="#222", width=1.5), showlegend=False, hoverinfo="skip",
                                  cliponaxis=False), row, 2)
-    n_animated = 3 + N_ROWS
+    n_animated = 3 + n
 
     # static pictures (layout images: no per-trace rendering cost, untouched by the animation)
     footprint = sample.x[sample.signal].sum(0).reshape(-1, H, W).sum(0).numpy()
@@ -185,90 +204,104 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     images = [_image("footprint", _rgb(shade, "#ffffff", "#b9bec6", scale=8), "x", "y", -0.5, -0.5, W, H)]
     counts = sample.x.ne(0).sum(1).numpy()
     top = float(max(counts.max(), 1)) * 1.08
-    images.append(_image("events per frame", _bars(counts, gate, top), "x2", "y2", -0.5, top, T, top))
-    images.append(_image("gate", _rgb(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x3", "y3", -0.5, 1.0, T, 1.0))
+    a = axis["events"]
+    images.append(_image("events per frame", _bars(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
     spikes, n_active = hidden_raster(trace)
     if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
         spikes = np.zeros((1, T), dtype=bool)
+    a = axis["hidden"]
     images.append(_image("hidden raster", _rgb(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
-                         "x5", "y5", -0.5, n_active - 0.5, T, max(n_active, 1)))
-    # row 3: controller membrane, threshold, pulses
-    fig.add_trace(go.Scatter(x=t_axis, y=_f32(trace.controller_u[0]), mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2)), 3, 2)
-    u_c = _f32(trace.controller_u[0])
-    low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
-    # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
-    p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
-    ts = _i32(np.flatnonzero(p10 | p100))
-    fig.add_trace(go.Scatter(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
-                               marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#b08ea2"),
-                               hovertemplate="pulse at t=%{x}<extra></extra>"), 3, 2)
-    # row 5: output membranes, threshold, spikes
+                         "x" + a, "y" + a, -0.5, n_active - 0.5, T, max(n_active, 1)))
+    y_ranges = {"events": (0.0, top), "hidden": (-0.5, max(n_active, 1) - 0.5)}
+    y_titles = {"events": "events", "hidden": f"{n_active} active", "output": "u (θ dashed)", "evidence": "rate"}
+    thresholds = []  # dashed threshold lines, as shapes (static layout survives the animation)
+    if trace.has_controller:
+        a = axis["gate"]
+        images.append(_image("gate", _rgb(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x" + a, "y" + a,
+                             -0.5, 1.0, T, 1.0))
+        y_ranges["gate"], y_titles["gate"] = (-0.1, 1.15), "gate"
+        # controller membrane, threshold, pulses
+        row = row_of["controller"]
+        u_c = _f32(trace.controller_u[0])
+        fig.add_trace(go.Scatter(x=t_axis, y=u_c, mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2),
+                                 hovertemplate="t=%{x}<br>controller u %{y:.3f}<extra></extra>"), row, 2)
+        low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
+        # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
+        p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
+        ts = _i32(np.flatnonzero(p10 | p100))
+        fig.add_trace(go.Scatter(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
+                                 marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#8e5f7d"),
+                                 hovertemplate="pulse at t=%{x}<extra></extra>"), row, 2)
+        y_ranges["controller"] = _padded(low, max(float(u_c.max()), trace.controller_theta))
+        y_titles["controller"] = "u (θc dashed)"
+        thresholds.append(("controller", trace.controller_theta, "#6a4c93"))
+    # output membranes, threshold, spikes
+    row = row_of["output"]
     u_o = _f32(trace.output_u[0])
     s_o = trace.output_spikes[0].numpy()
     highlight = _highlight(int(trace.prediction[0]), sample.label)
     for line in _class_lines(u_o, classes, highlight, "u"):
-        fig.add_trace(line, 5, 2)
+        fig.add_trace(line, row, 2)
     ts, cs = (_i32(a) for a in np.nonzero(s_o))
     fig.add_trace(go.Scatter(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
                              marker=dict(color=[CLASS_COLORS[c % 10] for c in cs], size=5),
-                             customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"), 5, 2)
-    # row 6: running class evidence
-    for line in _class_lines(_f32(trace.gated.evidence[0]), classes, highlight, "evidence"):
-        fig.add_trace(line, 6, 2)
+                             customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"),
+                  row, 2)
+    y_ranges["output"] = _padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
+    thresholds.append(("output", trace.output_theta, "#555"))
+    # running class evidence
+    ev = _f32(trace.gated.evidence[0])
+    for line in _class_lines(ev, classes, highlight, "evidence"):
+        fig.add_trace(line, row_of["evidence"], 2)
+    y_ranges["evidence"] = (0.0, max(float(ev.max()), 0.05) * 1.08)
 
     # true signal window shaded on every time panel
     s0, s1 = sample.start - 0.5, sample.start + int(sample.signal.sum()) - 0.5
     sensor = [{"type": "rect", "xref": "x", "yref": "y", "x0": -0.5, "x1": W - 0.5, "y0": -0.5, "y1": H - 0.5,
                "line": {"color": "#c9ced6", "width": 1}, "layer": "above"}]
-    thresholds = [  # dashed threshold lines, as shapes (static layout survives the animation)
-        {"type": "line", "xref": f"x{row + 1} domain", "yref": f"y{row + 1}", "x0": 0, "x1": 1, "y0": value, "y1": value,
-         "line": {"color": color, "dash": "dash", "width": 1}, "layer": "above"}
-        for row, value, color in ((3, trace.controller_theta, "#6a4c93"), (5, trace.output_theta, "#555"))
-    ]
-    window = [{"type": "rect", "xref": f"x{row + 1}", "yref": f"y{row + 1} domain", "x0": s0, "x1": s1, "y0": 0, "y1": 1,
-               "fillcolor": SIGNAL, "line": {"width": 0}, "layer": "above"} for row in range(1, 7)]  # x2..x7: time axes
+    lines = [{"type": "line", "xref": f"x{axis[p]} domain", "yref": f"y{axis[p]}", "x0": 0, "x1": 1, "y0": value, "y1": value,
+              "line": {"color": color, "dash": "dash", "width": 1}, "layer": "above"} for p, value, color in thresholds]
+    window = [{"type": "rect", "xref": f"x{axis[p]}", "yref": f"y{axis[p]} domain", "x0": s0, "x1": s1, "y0": 0, "y1": 1,
+               "fillcolor": SIGNAL, "line": {"width": 0}, "layer": "above"} for p in panels]
 
     # axes: one time axis for the right column, the sensor image square on the left
-    for row in range(1, 7):
-        fig.update_xaxes(range=[-0.5, T - 0.5], matches=None if row == 1 else "x2", showticklabels=row == 6, row=row, col=2)
-    fig.update_xaxes(title_text="time step (ms)", row=6, col=2)
-    ev = _f32(trace.gated.evidence[0])
-    y_ranges = [
-        (0.0, top), (-0.1, 1.15), _padded(low, max(float(u_c.max()), trace.controller_theta)),
-        (-0.5, max(n_active, 1) - 0.5), _padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta)),
-        (0.0, max(float(ev.max()), 0.05) * 1.08),
-    ]
-    titles = ["events", None, "u (θc dashed)", f"{n_active} active", "u (θ dashed)", "rate"]
-    for row, (y_range, title) in enumerate(zip(y_ranges, titles), start=1):
-        fig.update_yaxes(range=list(y_range), title_text=title, row=row, col=2)
-    fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=2, col=2)
-    fig.update_xaxes(range=[-0.5, W - 0.5], showgrid=False, zeroline=False, constrain="domain", showticklabels=False, row=1, col=1)
+    for row in range(1, n + 1):
+        fig.update_xaxes(range=[-0.5, T - 0.5], matches=None if row == 1 else "x2", showticklabels=row == n, row=row, col=2)
+    fig.update_xaxes(title_text="time step (ms)", row=n, col=2)
+    ranges = [y_ranges[p] for p in panels]
+    for p in panels:
+        fig.update_yaxes(range=list(y_ranges[p]), title_text=y_titles[p], row=row_of[p], col=2)
+    if trace.has_controller:
+        fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=row_of["gate"], col=2)
+    fig.update_xaxes(range=[-0.5, W - 0.5], showgrid=False, zeroline=False, constrain="domain", showticklabels=False,
+                     title_text="x (pixel)", title_standoff=2, row=1, col=1)
     fig.update_yaxes(range=[H - 0.5, -2.5], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
-                     showticklabels=False, row=1, col=1)
+                     showticklabels=False, title_text="y (pixel)", title_standoff=2, row=1, col=1)
     # the initial cursor state, then one frame per step
-    for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, y_ranges)):
+    for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, ranges)):
         animated.update({k: v for k, v in data.items() if k != "type"})
     unchanged = [{}] * (len(fig.data) - n_animated)  # static traces: listed, not changed
     every = list(range(len(fig.data)))
-    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, y_ranges) + unchanged, "traces": every}
+    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, ranges) + unchanged, "traces": every}
               for t in range(T)]
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    below = fig.layout.yaxis.domain[0]  # the controls sit under the input picture
     slider = {
-        "active": 0, "x": 0.0, "len": 0.28, "y": 0.36, "yanchor": "top", "pad": {"t": 10},
+        "active": 0, "x": 0.0, "len": 0.28, "y": below - 0.28, "yanchor": "top", "pad": {"t": 10},
         "currentvalue": {"prefix": "cursor t = ", "font": {"size": 12}},
         "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in range(T)],
     }
-    fig.add_plain(frames=frames, sliders=[slider], shapes=window + thresholds + sensor, images=images)
+    fig.add_plain(frames=frames, sliders=[slider], shapes=window + lines + sensor, images=images)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
         showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {},
         updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=0.42, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
+            type="buttons", direction="left", x=0.0, y=below - 0.22, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
             buttons=[
                 *[dict(label=label, method="animate", args=[None, {"frame": {"duration": ms, "redraw": False}, "fromcurrent": True,
                                                                     "transition": {"duration": 0}, "mode": "immediate"}])
                   for label, ms in SPEEDS],
-                dict(label="⏸ Pause", method="animate", args=[[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]),
+                dict(label="❚❚ Pause", method="animate", args=[[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]),
             ],
         )],
     )
@@ -293,6 +326,26 @@ def training_figure(history: list[dict]) -> go.Figure:
                              ("gate_recall", "gate recall", "#e4572e")):
         if history and key in history[0]:
             fig.add_trace(go.Scatter(x=epochs, y=[row[key] for row in history], name=name, mode="lines+markers", line_color=color))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white", xaxis_title="epoch",
-                      yaxis=dict(range=[0, 1.02]), legend=dict(orientation="h"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", xaxis_title="epoch",
+                      yaxis=dict(range=[0, 1.02], title="fraction"), legend=dict(orientation="h"),
+                      title=dict(text="Training curve: validation after each epoch (training-time, not the published figures)",
+                                 font_size=13))
+    return fig
+
+
+def sweep_figure(rows: list[dict], gated: bool, name: str) -> go.Figure:
+    """Held-out accuracy (and, with a gate, the forced-open accuracy and state updates) against noise level."""
+    level = [r["noise_level"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=level, y=[r["accuracy"] for r in rows], name="accuracy" + (", gated" if gated else ""),
+                             mode="lines+markers", line=dict(color="#1f77b4", width=2.5)))
+    if gated:
+        fig.add_trace(go.Scatter(x=level, y=[r["forced_open_accuracy"] for r in rows], name="accuracy, gate forced open",
+                                 mode="lines+markers", line=dict(color="#1f77b4", dash="dash")))
+        fig.add_trace(go.Scatter(x=level, y=[r["state_updates"] for r in rows], name="state updates",
+                                 mode="lines+markers", line=dict(color="#2a9d8f")))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+                      xaxis=dict(title="noise level (event pairs per noise frame)", dtick=1),
+                      yaxis=dict(range=[0, 1.02], title="fraction", tickformat=".0%"), legend=dict(orientation="h"),
+                      title=dict(text=f"Noise sweep of {name} on the held-out split (evaluate CLI)", font_size=13))
     return fig

@@ -130,6 +130,7 @@ class Trace:
     forced_open: Readout  # the same weights with the gate forced open
     gate_mode: GateMode
     output_theta: float  # threshold of output (and hidden) neurons
+    has_controller: bool = True  # False: a plain SNN, whose gate is always open and controller_* are zeros
 
     @property
     def rates(self) -> Tensor:
@@ -316,6 +317,7 @@ class SkipSNN(nn.Module):
             forced_open=readouts[1],
             gate_mode=mode,
             output_theta=cfg.theta,
+            has_controller=cfg.controller,
         )
 
     def synaptic_ops(self, events: Tensor, gate: Tensor, hidden_spikes: Tensor, with_controller: bool) -> Tensor:

@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from skipsnn_core import SkipSNN, SkipSNNConfig, load_checkpoint, save_checkpoint
 from skipsnn_core.data import FrameSpec, framed, open_dataset
-from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize
+from skipsnn_core.cards import card_for, headline
+from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, percent, run_trace, summarize, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -38,18 +39,17 @@ def expected(app: AppTest) -> dict[str, str]:
     data = framed(open_dataset(selection.dataset, selection.data_dir, "test"), FrameSpec())
     spec = SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
                       seed=int(state["seed"]), T=300)
-    view = ViewOptions(controller_theta=float(state["theta"]) if model.config.controller else None, gate_mode=state["mode"],
-                       gate=state["gate"])
+    gated = model.config.controller
+    view = ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"], gate=state["gate"]) if gated else ViewOptions()
     sample = make_sample(data, spec)
     s = summarize(sample, run_trace(model, sample, view))
-    return {
-        "Prediction": f"{s.prediction} {'✓' if s.correct else '✗'}",
-        "Confidence": f"{s.confidence:.0%}",
-        "State updates": f"{s.state_updates:.1%}",
-        "Gate precision": f"{s.gate_precision:.2f}",
-        "Gate recall": f"{s.gate_recall:.2f}",
-        "Synaptic ops": f"{s.synops / 1e6:.2f} M",
-    }
+    classes = [str(c) for c in range(10)]
+    cards = {"Prediction": verdict(s.prediction, s.label, classes), "Confidence": "–" if s.silent else percent(s.confidence),
+             "Synaptic ops": f"{s.synops / 1e6:.2f} M"}
+    if gated:
+        cards.update({"State updates": percent(s.state_updates, 1), "Gate precision": f"{s.gate_precision:.2f}",
+                      "Gate recall": f"{s.gate_recall:.2f}"})
+    return cards
 
 
 def check(app: AppTest) -> None:
@@ -120,59 +120,139 @@ def test_view_state_comes_from_the_url():
     check(app)
 
 
-def test_model_card_page(at):
+def test_a_broken_link_says_what_it_changed():
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in {"sample": "100000", "theta": "abc", "noise": "1000", "mode": "bogus", "gate": "x",
+                       "start": "-7", "seed": "1e300", "data_dir": "/root"}.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception and not app.error
+    (warning,) = [w.value for w in app.warning]
+    for said in ("`sample=100000` is outside 0–359: showing `359`", "`theta=abc` is not a number", "`noise=1000` is outside 0–8",
+                 "`mode=bogus` is not one of mask, freeze: showing `mask`", "`gate=x`", "`start=-7` is outside",
+                 "`seed=1e300` is outside", "`data_dir` is not a setting of this app: ignored"):
+        assert said in warning, f"{said!r} missing from the notice: {warning}"
+    assert (app.number_input(key="sample").value, app.slider(key="noise").value, app.slider(key="start").value) == (359, 8, 0)
+    assert app.slider(key="theta").value == pytest.approx(0.5) and app.radio(key="mode").value == "mask"
+    assert app.number_input(key="seed").value == 2**31 - 1
+    check(app)
+
+
+def test_a_silent_network_gets_no_verdict():
+    """At gate threshold 1.5 the shipped digits model lets almost nothing in on sample 0 and no output neuron fires."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params["theta"] = "1.5"
+    app.run()
+    check(app)
+    cards = [(m.label, m.value, m.delta) for m in app.metric]
+    assert ("Prediction", "none (silent network)", "true label 0") in cards, cards
+    assert ("Confidence", "–", "") in cards
+    assert not any("✓" in value for label, value, _ in cards[:2]), "label 0 is not a correct answer from silence"
+
+
+def test_plain_snn_has_no_gate_to_show(at):
+    at.selectbox(key="model_digits").set_value("digits_snn").run()
+    check(at)
+    assert {m.label for m in at.metric} == {"Prediction", "Confidence", "Synaptic ops"}, "no gate precision, recall or updates"
+    assert len(at.get("plotly_chart")) == 1, "no forced-open column: a plain SNN is always open"
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "controller u" not in spec and "Gate:" not in spec and "Hidden raster" in spec
+    off = at.slider(key="theta_off")
+    assert off.disabled and "plain SNN" in off.help
+    assert at.radio(key="mode_off").disabled and at.selectbox(key="gate_off").disabled
+    assert not {"theta", "mode", "gate"} & set(at.query_params)
+
+
+def test_model_card_page_shows_the_published_figures(at):
     at.switch_page("pages/model_card.py").run()
-    assert not at.exception
-    meta = load_checkpoint(at.session_state["selection"].checkpoint, device="cpu").meta
-    assert shown(at)["Accuracy"] == f"{meta['figures']['accuracy']:.1%}"
-    assert at.code and at.code[0].value.startswith("python -m skipsnn_core.train")
+    assert not at.exception and not at.error
+    card = card_for(at.session_state["selection"].checkpoint)
+    assert card is not None, "the shipped checkpoint has a card measured by the evaluate CLI"
+    figures = headline(card)
+    cards = shown(at)
+    assert cards["Accuracy"] == percent(figures["accuracy"], 1), "the same accuracy as README.md and MODEL_CARDS.md"
+    assert cards["Gate recall"] == f"{figures['gate_recall']:.2f}"
+    assert at.code and at.code[0].value.startswith("python3 -m skipsnn_core.train")
+    assert "/tmp" not in at.code[0].value and "--out retrained/" in at.code[0].value, "a command that runs from a fresh clone"
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Noise sweep" in t for t in titles) and any("training-time" in t for t in titles)
 
 
 def test_real_nmnist_folder(at, nmnist_dir):
     at.selectbox(key="dataset").set_value("nmnist").run()
-    at.text_input(key="data_dir").input(str(nmnist_dir)).run()
-    assert at.session_state["selection"].dataset == "nmnist"
+    selection = at.session_state["selection"]
+    assert selection.dataset == "nmnist" and Path(selection.data_dir).resolve() == nmnist_dir.resolve(), \
+        "the shared N-MNIST folder is found in the data roots"
     check(at)
 
 
-def test_missing_data_folder_shows_error_and_app_keeps_working(at, tmp_path):
+@pytest.mark.parametrize("folder", ["/root", "/definitely/not/here", "../../../../etc"])
+def test_a_folder_outside_the_data_roots_gets_one_fixed_message(at, folder):
     at.selectbox(key="dataset").set_value("nmnist").run()
-    at.text_input(key="data_dir").input(str(tmp_path / "nowhere")).run()
+    at.selectbox(key="data_folder").set_value("other folder").run()
+    at.text_input(key="data_dir_text").input(folder).run()
     assert not at.exception
-    assert any("nowhere" in e.value and "no such folder" in e.value for e in at.error)
+    errors = [e.value for e in at.error]
+    assert errors == ["**Cannot show this selection.** this folder is not one the server offers"], errors
     at.selectbox(key="dataset").set_value("digits").run()
     check(at)
 
 
-def test_checkpoint_that_does_not_fit_the_dataset(at, tmp_path):
-    path = save_checkpoint(SkipSNN(SkipSNNConfig(n_inputs=700, n_hidden=8, n_classes=20)), tmp_path / "shd.pt", {"dataset": "shd"})
-    at.selectbox(key="checkpoint_digits").set_value("Other checkpoint file…").run()
-    at.text_input(key="checkpoint_path").input(str(path)).run()
+def test_empty_folder_and_checkpoint_boxes_ask_for_a_choice(at):
+    at.selectbox(key="dataset").set_value("nmnist").run()
+    at.selectbox(key="data_folder").set_value("other folder").run()
+    assert any("choose a folder" in e.value for e in at.error)
+    at.selectbox(key="dataset").set_value("digits").run()
+    at.selectbox(key="model_digits").set_value("other").run()
+    assert any("choose a checkpoint file" in e.value for e in at.error)
+    assert not any("no such file" in e.value for e in at.error)
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv("SKIPSNN_MODELS", str(folder))
+    return folder
+
+
+def test_checkpoint_that_does_not_fit_the_dataset(at, models_dir):
+    save_checkpoint(SkipSNN(SkipSNNConfig(n_inputs=700, n_hidden=8, n_classes=20)), models_dir / "shd.pt", {"dataset": "shd"})
+    at.selectbox(key="model_digits").set_value("other").run()
+    at.text_input(key="checkpoint_path").input("shd.pt").run()
     assert not at.exception
     assert any("700 input channels" in e.value and "2312" in e.value for e in at.error)
 
 
-def test_broken_checkpoint_file_is_reported(at, tmp_path):
-    bad = tmp_path / "broken.pt"
-    bad.write_bytes(b"not a checkpoint")
-    at.selectbox(key="checkpoint_digits").set_value("Other checkpoint file…").run()
-    at.text_input(key="checkpoint_path").input(str(bad)).run()
+def test_broken_checkpoint_file_is_reported(at, models_dir):
+    (models_dir / "broken.pt").write_bytes(b"not a checkpoint")
+    at.selectbox(key="model_digits").set_value("other").run()
+    at.text_input(key="checkpoint_path").input("broken.pt").run()
     assert not at.exception
     assert any("broken.pt" in e.value for e in at.error)
     at.switch_page("pages/model_card.py").run()
     assert not at.exception and any("broken.pt" in e.value for e in at.error)
 
 
-def test_a_shared_link_restores_the_dataset(at, nmnist_dir):
-    """The sidebar's choice lands in the URL; the Explore controls' URL round trip is tested in a real browser
-    (AppTest does not report query parameters written by a fragment rerun)."""
+def test_a_checkpoint_outside_the_offered_folders_is_refused(at, tmp_path):
+    outside = save_checkpoint(SkipSNN(SkipSNNConfig(n_hidden=8)), tmp_path / "elsewhere.pt", {"dataset": "digits"})
+    at.selectbox(key="model_digits").set_value("other").run()
+    for text in (str(outside), str(tmp_path / "missing.pt"), "../../../../etc/passwd"):
+        at.text_input(key="checkpoint_path").input(text).run()
+        assert not at.exception
+        assert [e.value for e in at.error] == ["**Cannot show this selection.** this file is not one the server offers"]
+
+
+def test_a_shared_link_restores_the_dataset_and_model(at, nmnist_dir):
     at.selectbox(key="dataset").set_value("nmnist").run()
-    at.text_input(key="data_dir").input(str(nmnist_dir)).run()
+    at.selectbox(key="model_nmnist").set_value("nmnist_snn").run()
     link = dict(at.query_params)
-    assert {"dataset", "data_dir"} <= set(link)
+    assert link["dataset"] == "nmnist" and link["model"] == "nmnist_snn"
+    assert not any("/" in value for value in link.values()), f"no server path in a link: {link}"
     fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in link.items():
         fresh.query_params[key] = value
     fresh.run()
     assert fresh.session_state["selection"] == at.session_state["selection"]
+    assert not fresh.warning, "a link the app wrote itself is valid"
     check(fresh)

@@ -1,7 +1,10 @@
-"""Write assets/MODEL_CARDS.md: for each shipped checkpoint, how it was trained and what the
-evaluate CLI measures on its held-out split (run here, now; nothing is copied from training logs).
+"""Measure every shipped checkpoint with the evaluate CLI and write the one source of its figures.
 
-    python3 tools/model_cards.py --nmnist-dir ../shared/data/nmnist
+    python3 tools/model_cards.py [--nmnist-dir ../shared/data/nmnist] [--sweep 0,1,2,3,4,6,8]
+
+Writes ``assets/model_cards.json`` (read by the app's Model card page), renders
+``assets/MODEL_CARDS.md`` from it and replaces the table between the markers in README.md.
+Every figure comes from ``python3 -m skipsnn_core.evaluate ... --json`` run here, now.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skipsnn_core import load_checkpoint  # noqa: E402
-
-KEYS = ("accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving")
+from skipsnn_core.cards import CARDS, README_BEGIN, README_END, readme_table, reproduce_command, sha256  # noqa: E402
 
 
 def evaluate(path: Path, dataset: str, data_dir: str | None, sweep: str) -> tuple[str, list[dict]]:
@@ -30,44 +32,69 @@ def evaluate(path: Path, dataset: str, data_dir: str | None, sweep: str) -> tupl
     return shown, json.loads(out.stdout)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--nmnist-dir", default="../shared/data/nmnist")
-    ap.add_argument("--sweep", default="0,1,2,4")
-    args = ap.parse_args()
+def card(path: Path, nmnist_dir: str, sweep: str) -> dict:
+    meta = load_checkpoint(path, "cpu").meta
+    dataset = meta["dataset"]
+    command, rows = evaluate(path, dataset, nmnist_dir if dataset == "nmnist" else None, sweep)
+    tc = meta.get("train_config", {})
+    return {
+        "sha256": sha256(path),
+        "dataset": dataset,
+        "kind": meta["kind"],
+        "reproduce": reproduce_command(meta["command"], f"retrained/{path.name}"),
+        "evaluate_command": command,
+        "train": {k: tc.get(k) for k in ("T", "L", "noise_level", "shift", "lam", "epochs", "batch_size", "hidden")},
+        "epochs_run": meta.get("epochs_run", len(meta.get("history", []))),
+        "device": meta.get("device"),
+        "size_mib": round(path.stat().st_size / 2**20, 1),
+        "sweep": rows,
+    }
+
+
+def markdown(cards: dict) -> str:
     lines = ["# Model cards", "",
-             "Every figure below was printed by `python3 -m skipsnn_core.evaluate` on the held-out split (fixed noise, seed "
-             "1234), by `tools/model_cards.py`. State updates: admitted frames / all frames (oracle 50/300 = 0.167). "
-             "Synops saved: synaptic operations saved against the same weights with the gate forced open. "
-             "*Recall over the signal frames that hold more events than a noise frame can (> 2 × noise level): a real "
-             "N-MNIST recording starts slowly, its first ~12 frames hold 1–3 events each, as many as a noise frame, so no "
-             "causal gate can tell them from noise.", "",
-             "The checkpoints were trained on this 2-core CPU (one thread each), written to a scratch folder (the `--out` "
-             "in each command) and copied here. Re-evaluating with another thread count can move accuracy by a sample or "
-             "two (float summation order flips borderline spikes over 300 steps): the per-epoch validation inside each "
-             "checkpoint's history, run with one thread, is the other number you may see.", ""]
-    for path in sorted((ROOT / "assets").glob("*.pt")):
-        model = load_checkpoint(path, "cpu")
-        meta = model.meta
-        dataset = meta["dataset"]
-        data_dir = args.nmnist_dir if dataset == "nmnist" else None
-        cmd, rows = evaluate(path, dataset, data_dir, args.sweep)
-        tc = meta.get("train_config", {})
-        lines += [f"## `{path.name}`: {'SkipSNN' if meta['kind'] == 'skipsnn' else 'plain SNN'} on {dataset}", "",
-                  f"- Trained with: `{meta['command']}`",
-                  f"- Data: {dataset} train split; held-out test split ({rows[0]['n_samples']} recordings); "
-                  f"T = {tc.get('T')}, L = {tc.get('L')}, reference noise level {tc.get('noise_level')}, random shift ±{tc.get('shift')} px",
-                  f"- Epochs run: {meta.get('epochs_run', len(meta.get('history', [])))}, device: {meta.get('device')}",
-                  f"- Size: {path.stat().st_size / 2**20:.1f} MiB", "",
-                  f"Measured with `{cmd}`:", "",
-                  "| noise level | accuracy | gate forced open | state updates | gate precision | gate recall | recall, visible frames* | synops saved |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in rows:
+             f"Written by `tools/model_cards.py` from `{CARDS.name}`: every figure was printed by `python3 -m "
+             "skipsnn_core.evaluate` on the held-out split (fixed noise: sample *i* draws its noise and signal start from "
+             "its own generator seeded by (1234, *i*)). The app's Model card page shows the same file. State updates: "
+             "admitted frames / all frames (oracle 50/300 = 0.167). Synops saved: synaptic operations saved against the "
+             "same weights with the gate forced open. Silent: samples with no output spike at all; they have no "
+             "prediction and count as wrong. *Recall over the signal frames that hold more events than a noise frame can "
+             "(> 2 × noise level): a real N-MNIST recording starts slowly, its first ~12 frames hold 1–3 events each, as "
+             "many as a noise frame, so no causal gate can tell them from noise.", "",
+             "The checkpoints were trained on this 2-core CPU, one thread each. The per-epoch validation stored inside "
+             "each checkpoint is training-time validation; the app draws it only as the training curve.", ""]
+    for name, c in cards.items():
+        t = c["train"]
+        lines += [f"## `{name}`: {'SkipSNN' if c['kind'] == 'skipsnn' else 'plain SNN'} on {c['dataset']}", "",
+                  f"- Reproduce: `{c['reproduce']}`",
+                  f"- Data: {c['dataset']} train split; held-out test split ({c['sweep'][0]['n_samples']} recordings); "
+                  f"T = {t['T']}, L = {t['L']}, trained at noise level {t['noise_level']}, random shift ±{t['shift']} px",
+                  f"- Epochs run: {c['epochs_run']}, device: {c['device']}; size {c['size_mib']} MiB; SHA-256 `{c['sha256'][:16]}…`",
+                  "", f"Measured with `{c['evaluate_command']}`:", "",
+                  "| noise level | accuracy | gate forced open | state updates | gate precision | gate recall "
+                  "| recall, visible frames* | synops saved | silent |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in c["sweep"]:
             lines.append(f"| {r['noise_level']} | {r['accuracy']:.1%} | {r['forced_open_accuracy']:.1%} | {r['state_updates']:.3f} | "
-                         f"{r['gate_precision']:.3f} | {r['gate_recall']:.3f} | {r['gate_recall_visible']:.3f} | {r['synops_saving']:.1%} |")
+                         f"{r['gate_precision']:.3f} | {r['gate_recall']:.3f} | {r['gate_recall_visible']:.3f} | "
+                         f"{r['synops_saving']:.1%} | {r['silent']} |")
         lines.append("")
-    (ROOT / "assets" / "MODEL_CARDS.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nmnist-dir", default="../shared/data/nmnist")
+    ap.add_argument("--sweep", default="0,1,2,3,4,6,8")
+    args = ap.parse_args()
+    cards = {path.name: card(path, args.nmnist_dir, args.sweep) for path in sorted((ROOT / "assets").glob("*.pt"))}
+    CARDS.write_text(json.dumps(cards, indent=1) + "\n")
+    (ROOT / "assets" / "MODEL_CARDS.md").write_text(markdown(cards))
+    readme = (ROOT / "README.md").read_text()
+    head, rest = readme.split(README_BEGIN)
+    tail = rest.split(README_END, 1)[1]
+    (ROOT / "README.md").write_text(head + readme_table(cards) + tail)
+    print(markdown(cards))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""The shared sidebar: dataset, data folder, checkpoint, device. Every page calls ``sidebar()`` first.
+"""The shared sidebar: dataset (and folder), checkpoint, device. Every page calls ``sidebar()`` first.
 
 (Rendered by the pages rather than by app.py: widgets drawn in the entrypoint before
 ``st.navigation`` vanish from AppTest's tree on reruns, so the pages could not be tested.)
+
+Datasets and checkpoints are chosen by name; a link carries ``dataset`` and ``model`` only.
+A folder or file typed in is accepted only inside what the server offers (``skipsnn_core.roots``).
 """
 
 from pathlib import Path
@@ -9,10 +12,14 @@ from pathlib import Path
 import streamlit as st
 
 from skipsnn_core.device import describe
-from ui.state import DATASET_NAMES, DEFAULT_NMNIST, Selection, app_device, shipped_checkpoints
+from skipsnn_core.roots import nmnist_folders
+from ui import links
+from ui.state import DATASET_NAMES, Selection, app_device, offered_models
 
-CUSTOM = "Other checkpoint file…"
+OTHER_MODEL = "other"  # the checkpoint choice that opens a text box
+OTHER_FOLDER = "other folder"
 KEPT = "sidebar_values"  # copies of the sidebar's widget values: a page switch forgets widget state
+SIDEBAR_KEYS = ("dataset", "data_folder", "data_dir_text", "checkpoint_path")
 
 
 def _restore() -> None:
@@ -26,51 +33,67 @@ def _restore() -> None:
 
 
 def _keep() -> None:
-    st.session_state[KEPT] = {
-        k: v for k, v in st.session_state.items() if isinstance(k, str) and (k in ("dataset", "data_dir", "checkpoint_path")
-                                                                          or k.startswith("checkpoint_"))
-    }
+    st.session_state[KEPT] = {k: v for k, v in st.session_state.items()
+                              if isinstance(k, str) and (k in SIDEBAR_KEYS or k.startswith("model_"))}
+
+
+def _model_label(models: dict, fitting: list[str], dataset: str):
+    def label(model_id: str) -> str:
+        if model_id == OTHER_MODEL:
+            return "Other checkpoint file…"
+        meta = models[model_id][1]
+        kind = "SkipSNN" if meta.get("kind") == "skipsnn" else "plain SNN"
+        note = "" if model_id in fitting else f" (trained on {meta.get('dataset')})"
+        return f"{kind} · {model_id}{note}"
+
+    return label
 
 
 def sidebar() -> Selection:
     _restore()
-    if "data_dir" not in st.session_state and DEFAULT_NMNIST.is_dir():
-        st.session_state["data_dir"] = str(DEFAULT_NMNIST)
+    models = offered_models()  # {id: (path, meta)}
+    links.seed_from_url("sidebar", [links.ChoiceParam("dataset", "digits", tuple(DATASET_NAMES))],
+                        others=("model", *PAGE_KEYS))
     with st.sidebar:
         st.markdown("### SkipSNN Explorer")
         dataset = st.selectbox(
-            "Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, key="dataset", bind="query-params",
+            "Dataset", list(DATASET_NAMES), format_func=DATASET_NAMES.get, key="dataset",
             help="The built-in digits are simulated event-camera recordings of scikit-learn's real handwritten "
-            "digits; N-MNIST reads real recordings from a folder on this machine.",
+            "digits; N-MNIST reads real recordings from a folder the server offers.",
         )
         data_dir = None
         if dataset == "nmnist":
-            data_dir = st.text_input(
-                "N-MNIST folder", key="data_dir",
-                bind="query-params", placeholder="/path/to/nmnist",
-                help="A folder with labels.csv (filename,label) beside .bin/.bs2 recordings, or tonic's NMNIST "
-                "layout (Train/<digit>/*.bin, Test/<digit>/*.bin). Nothing is downloaded.",
-            ).strip() or None
-        shipped = shipped_checkpoints()
+            folders = nmnist_folders()
+            pick = st.selectbox(
+                "N-MNIST folder", [*folders, OTHER_FOLDER], key="data_folder",
+                format_func=lambda f: "Other folder…" if f == OTHER_FOLDER else f,
+                help="N-MNIST folders found in the server's data roots (SKIPSNN_DATA_ROOTS): labels.csv (filename,label) "
+                "beside .bin/.bs2 recordings, or tonic's NMNIST layout (Train/<digit>/*.bin, Test/<digit>/*.bin).",
+            )
+            if pick == OTHER_FOLDER:
+                data_dir = st.text_input("Folder inside the server's data roots", key="data_dir_text",
+                                         placeholder="e.g. data/nmnist").strip()
+            else:
+                data_dir = str(folders[pick])
+
         # this dataset's checkpoints first, SkipSNN before the plain SNN
-        fitting = sorted((p for p, meta in shipped.items() if meta.get("dataset") == dataset),
-                         key=lambda p: shipped[p].get("kind") != "skipsnn")
-        options = fitting + [p for p in shipped if p not in fitting] + [CUSTOM]
-
-        def label(path: str) -> str:
-            if path == CUSTOM:
-                return path
-            meta = shipped[path]
-            kind = "SkipSNN" if meta.get("kind") == "skipsnn" else "plain SNN"
-            note = "" if path in fitting else f" (trained on {meta.get('dataset')})"
-            return f"{kind} · {Path(path).stem}{note}"
-
-        choice = st.selectbox("Checkpoint", options, format_func=label, key=f"checkpoint_{dataset}")
-        checkpoint = choice
-        if choice == CUSTOM:
-            checkpoint = st.text_input("Checkpoint path", key="checkpoint_path", placeholder="/path/to/model.pt").strip()
+        fitting = sorted((m for m, (_, meta) in models.items() if meta.get("dataset") == dataset),
+                         key=lambda m: models[m][1].get("kind") != "skipsnn")
+        options = fitting + [m for m in models if m not in fitting] + [OTHER_MODEL]
+        key = f"model_{dataset}"
+        links.seed_from_url("model", [links.ChoiceParam("model", options[0], tuple(options), state=key)])
+        choice = st.selectbox("Checkpoint", options, format_func=_model_label(models, fitting, dataset), key=key)
+        if choice == OTHER_MODEL:
+            checkpoint = st.text_input("Checkpoint file inside the models folder", key="checkpoint_path",
+                                       placeholder="e.g. my_model.pt",
+                                       help="A .pt file in the server's models folder (SKIPSNN_MODELS).").strip()
+        else:
+            checkpoint = str(models[choice][0])
         st.caption(f"Inference device: {describe(app_device())}")
     _keep()
-    selection = Selection(dataset, data_dir, checkpoint)
+    selection = Selection(dataset, data_dir, checkpoint, None if choice == OTHER_MODEL else choice)
     st.session_state["selection"] = selection  # for tests and for pages that want to read it again
     return selection
+
+
+PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "seed")  # the Explore page's link keys

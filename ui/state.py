@@ -17,13 +17,13 @@ from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
 from skipsnn_core.checkpoint import read_meta
 from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.evaluate import check_fits
+from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
 from skipsnn_core.figures import explorer_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
-DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (local folder)"}
-DEFAULT_NMNIST = ROOT.parent / "shared" / "data" / "nmnist"
+DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (a folder on the server)"}
 
 
 def app_device() -> torch.device:
@@ -37,22 +37,32 @@ def app_device() -> torch.device:
 
 @dataclass(frozen=True)
 class Selection:
-    """What the sidebar chose: a dataset (and folder) and a checkpoint file."""
+    """What the sidebar chose: a dataset (and the folder or text naming it) and a checkpoint file.
+
+    Paths here are only ever checked against what the server offers; they never enter a link.
+    """
 
     dataset: str
     data_dir: str | None
     checkpoint: str
+    model_id: str | None = None  # the checkpoint's name in the list; None: typed in
 
 
-@st.cache_resource(show_spinner=False)
-def shipped_checkpoints() -> dict[str, dict]:
-    """{path: meta} of the checkpoints in assets/, read once (metadata only; a model is validated when chosen)."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def _meta(path: str, mtime: float) -> dict | None:
+    try:
+        return read_meta(path)
+    except CheckpointError:
+        return None
+
+
+def offered_models() -> dict[str, tuple[Path, dict]]:
+    """{id: (file, meta)} of the checkpoints the server offers (shipped, then the models folder)."""
     found = {}
-    for path in sorted(ASSETS.glob("*.pt")):
-        try:
-            found[str(path)] = read_meta(path)
-        except CheckpointError:
-            continue
+    for model_id, path in offered_checkpoints().items():
+        meta = _meta(str(path), path.stat().st_mtime)
+        if meta is not None:
+            found[model_id] = (path, meta)
     return found
 
 
@@ -63,9 +73,9 @@ def load_model(path: str, mtime: float) -> SkipSNN:
 
 
 def model_for(selection: Selection) -> SkipSNN:
-    path = Path(selection.checkpoint).expanduser()
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+    if not selection.checkpoint:
+        raise CheckpointError("choose a checkpoint file: type the name of a .pt file in the server's models folder")
+    path = offered_checkpoint(selection.checkpoint)
     return load_model(str(path), path.stat().st_mtime)
 
 
@@ -80,7 +90,12 @@ def load_split(dataset: str, data_dir: str | None, split: str) -> Framed:
 
 
 def data_for(selection: Selection, split: str = "test") -> Framed:
-    return load_split(selection.dataset, selection.data_dir, split)
+    folder = None
+    if selection.dataset != "digits":
+        if not selection.data_dir:
+            raise DataError("choose a folder: type a folder inside the server's data roots")
+        folder = str(offered_folder(selection.data_dir))
+    return load_split(selection.dataset, folder, split)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -112,4 +127,4 @@ def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
     return model, data
 
 
-SHOWN_ERRORS = (DataError, CheckpointError, OSError, ValueError, IndexError)
+SHOWN_ERRORS = (DataError, CheckpointError, NotOffered, OSError, ValueError, IndexError)
