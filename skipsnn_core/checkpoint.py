@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -61,9 +62,12 @@ def _read(path: Path, mmap: bool = False) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as e:
+        found = re.search(r"(unsupported GLOBAL [\w.]+|Unsupported global: [^\n]+)", str(e))
+        if found is None:  # bytes the safe unpickler cannot even parse: not a checkpoint at all
+            raise CheckpointError(f"{path}: truncated or not a checkpoint file (unreadable as saved weights)") from e
         raise CheckpointError(
-            f"{path}: refused, the file carries pickled objects that are not plain weights "
-            f"(weights_only load): {str(e).splitlines()[0]}"
+            f"{path}: refused, the file carries pickled objects that are not plain weights ({found.group(1)}); "
+            "it was not run"
         ) from e
     except Exception as e:  # torch.load raises many kinds (RuntimeError, EOFError, struct.error, ...) for bad bytes
         detail = str(e).splitlines()[0][:80] if str(e) else ""
