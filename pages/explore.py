@@ -7,7 +7,8 @@ from skipsnn_core.explore import SampleSpec, ViewOptions, percent, summarize, ve
 from skipsnn_core.figures import evidence_figure
 from ui import links
 from ui.sidebar import sidebar
-from ui.state import SHOWN_ERRORS, check_selection, explorer_figure_for, sample_for, trace_for
+from ui.components.explorer_chart import explorer_chart
+from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
 
 T = 300
 MODES = {"mask": "mask (reference)", "freeze": "freeze (paper)"}
@@ -40,6 +41,7 @@ PARAMS = [
     links.IntParam("noise", 1, 0, 8),
     links.IntParam("start", 120, 0, T - L),
     links.IntParam("seed", 0, 0, 2**31 - 1),
+    links.IntParam("t", 0, 0, T - 1, state="cursor_from_link"),  # the chart's cursor, placed once per session
 ]
 GATE_PARAMS = [
     links.FloatParam("theta", theta0, -0.5, 2.0, 0.05),
@@ -101,9 +103,8 @@ def explorer() -> None:
 
     spec = SampleSpec(index=int(index), noise_level=int(level), start=int(start), seed=int(seed), T=T)
     view = ViewOptions(controller_theta=float(theta), gate_mode=mode, gate=gate_choice) if gated else ViewOptions()
-    links.publish({"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
-                   "start": spec.start, "seed": spec.seed,
-                   **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {})})
+    link = {"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
+            "start": spec.start, "seed": spec.seed, **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {})}
     try:
         sample = sample_for(selection, spec)
         trace = trace_for(selection, spec, view, sample)
@@ -134,14 +135,15 @@ def explorer() -> None:
         m[2].metric("Synaptic ops", f"{s.synops / 1e6:.2f} M",
                     help="input events × H + hidden spikes × C, summed over the sample; a plain SNN admits every frame")
 
+    chart = st.container() if not gated else None
+    if gated:
+        chart, side = st.columns([4, 1])
+    with chart:
+        cursor = explorer_chart(explorer_payload_for(selection, spec, view, sample, trace), key="explorer_chart",
+                                cursor=st.session_state["cursor_from_link"])
+    links.publish({**link, "t": cursor})
     if not gated:
-        st.plotly_chart(explorer_figure_for(selection, spec, view, sample, trace), key="explorer_chart", width="stretch",
-                        config={"displaylogo": False})
         return
-    main, side = st.columns([4, 1])
-    with main:
-        st.plotly_chart(explorer_figure_for(selection, spec, view, sample, trace), key="explorer_chart", width="stretch",
-                        config={"displaylogo": False})
     with side:
         st.markdown("**Gate forced open**  \nsame weights, every frame admitted")
         st.metric("Prediction", verdict(s.open_prediction, s.label, classes))

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io
 from PIL import Image
 from plotly.subplots import make_subplots
 
@@ -26,7 +28,7 @@ from .model import Readout, Trace
 ON, OFF = "#e4572e", "#2e86de"
 OPEN, CLOSED, SIGNAL = "#2a9d8f", "#c9ced6", "rgba(255, 196, 0, 0.18)"
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
-SPEEDS = (("▶ Play", 60), ("▶▶ 4×", 15), ("▶ ¼×", 240))
+SPEEDS = (("▶ 16 ms/s", 60), ("▶▶ 64 ms/s", 15), ("▶ 4 ms/s", 240))  # label: sensor time per second; frame duration
 
 
 def _f32(a) -> np.ndarray:
@@ -164,8 +166,20 @@ def panels_for(trace: Trace) -> tuple[str, ...]:
     return tuple(PANELS) if trace.has_controller else PLAIN_PANELS
 
 
-def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
-    """Every panel on one time axis with an animated cursor; sample 0 of the trace.
+@dataclass(frozen=True)
+class Cursor:
+    """Where the animated parts of an Explorer figure live: trace indices and the time panels' y ranges."""
+
+    on: int  # trace of the ON events at the cursor
+    off: int  # trace of the OFF events
+    caption: int  # trace of the caption under the input picture
+    lines: tuple[int, ...]  # one cursor line per time panel
+    ranges: tuple[tuple[float, float], ...]  # each time panel's y range (the cursor line spans it)
+
+
+def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> tuple[go.Figure, Cursor]:
+    """Every panel on one time axis, the cursor at t = 0, no animation: the figure both the live chart and
+    ``explorer_figure`` are made from. Sample 0 of the trace.
 
     ``meta`` lands in ``layout.meta`` (the view that drew it: lets a browser test see which rerun it shows).
     """
@@ -277,12 +291,27 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
                      title_text="x (pixel)", title_standoff=2, row=1, col=1)
     fig.update_yaxes(range=[H - 0.5, -2.5], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
                      showticklabels=False, title_text="y (pixel)", title_standoff=2, row=1, col=1)
-    # the initial cursor state, then one frame per step
+    # the cursor at t = 0
     for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, ranges)):
         animated.update({k: v for k, v in data.items() if k != "type"})
+    fig.add_plain(shapes=window + lines + sensor, images=images)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
+                      showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {})
+    return fig, Cursor(0, 1, 2, tuple(range(3, n_animated)), tuple(ranges))
+
+
+def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
+    """The Explorer figure with Plotly's own animation: one frame per step, a slider and play buttons.
+
+    Self-contained (for an HTML file or a notebook); the app's live chart draws ``explorer_base`` and
+    moves the cursor itself (ui/components/explorer_chart).
+    """
+    fig, cursor = explorer_base(sample, trace, classes, height, meta)
+    T = trace.gate.shape[1]
+    n_animated = 3 + len(cursor.lines)
     unchanged = [{}] * (len(fig.data) - n_animated)  # static traces: listed, not changed
     every = list(range(len(fig.data)))
-    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, ranges) + unchanged, "traces": every}
+    frames = [{"name": str(t), "data": _cursor_frame_data(sample, trace, t, list(cursor.ranges)) + unchanged, "traces": every}
               for t in range(T)]
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     below = fig.layout.yaxis.domain[0]  # the controls sit under the input picture
@@ -291,21 +320,34 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
         "currentvalue": {"prefix": "cursor t = ", "font": {"size": 12}},
         "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in range(T)],
     }
-    fig.add_plain(frames=frames, sliders=[slider], shapes=window + lines + sensor, images=images)
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
-        showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {},
-        updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=below - 0.22, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
-            buttons=[
-                *[dict(label=label, method="animate", args=[None, {"frame": {"duration": ms, "redraw": False}, "fromcurrent": True,
-                                                                    "transition": {"duration": 0}, "mode": "immediate"}])
-                  for label, ms in SPEEDS],
-                dict(label="❚❚ Pause", method="animate", args=[[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]),
-            ],
-        )],
-    )
+    fig.add_plain(frames=frames, sliders=[slider])
+    fig.update_layout(updatemenus=[dict(
+        type="buttons", direction="left", x=0.0, y=below - 0.22, xanchor="left", yanchor="top", pad=dict(t=0, r=4),
+        buttons=[
+            *[dict(label=label, method="animate", args=[None, {"frame": {"duration": ms, "redraw": False}, "fromcurrent": True,
+                                                                "transition": {"duration": 0}, "mode": "immediate"}])
+              for label, ms in SPEEDS],
+            dict(label="❚❚ Pause", method="animate", args=[[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]),
+        ],
+    )])
     return fig
+
+
+def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> bytes:
+    """What the live Explorer chart receives: the base figure and the events of every frame, as JSON bytes.
+
+    The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
+    ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
+    """
+    fig, cursor = explorer_base(sample, trace, classes, height, meta)
+    T = trace.gate.shape[1]
+    W, H, _ = sample.sensor_size
+    rows, channels = sample.x.nonzero(as_tuple=True)  # row-major: sorted by step
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows.numpy(), minlength=T))])
+    steps = {"T": T, "W": W, "H": H, "offsets": _i32(offsets), "channels": _i32(channels),
+             "gate": _i32(trace.gate[0]), "signal": _i32(sample.signal)}
+    spec = {"figure": fig.to_dict(), "steps": steps, "cursor": asdict(cursor), "colors": {"open": OPEN, "closed": "#5f6670"}}
+    return plotly.io.json.to_json_plotly(spec).encode()
 
 
 def evidence_figure(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> go.Figure:

@@ -1,5 +1,6 @@
 """Every page and control of the app under Streamlit's AppTest, checked against the core."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,12 @@ def expected(app: AppTest) -> dict[str, str]:
     return cards
 
 
+def chart_spec(app: AppTest) -> dict:
+    """The live Explorer chart's payload (skipsnn_core.figures.explorer_payload) as the browser receives it."""
+    (chart,) = app.get("bidi_component")
+    return json.loads(json.loads(chart.proto.json)["spec"])
+
+
 def check(app: AppTest) -> None:
     assert not app.exception, [e.message for e in app.exception]
     assert not app.error, [e.value for e in app.error]
@@ -62,7 +69,10 @@ def check(app: AppTest) -> None:
 
 def test_default_view_matches_core(at):
     assert at.session_state["selection"].dataset == "digits"
-    assert len(at.get("plotly_chart")) == 2, "the explorer figure and the forced-open evidence"
+    assert len(at.get("bidi_component")) == 1 and len(at.get("plotly_chart")) == 1, "the explorer chart and the forced-open evidence"
+    spec = chart_spec(at)
+    assert spec["figure"]["layout"]["meta"]["view"]["controller_theta"] == 0.5
+    assert spec["steps"]["T"] == 300 and len(spec["cursor"]["lines"]) == 6
     check(at)
 
 
@@ -154,8 +164,8 @@ def test_plain_snn_has_no_gate_to_show(at):
     at.selectbox(key="model_digits").set_value("digits_snn").run()
     check(at)
     assert {m.label for m in at.metric} == {"Prediction", "Confidence", "Synaptic ops"}, "no gate precision, recall or updates"
-    assert len(at.get("plotly_chart")) == 1, "no forced-open column: a plain SNN is always open"
-    spec = at.get("plotly_chart")[0].proto.spec
+    assert len(at.get("plotly_chart")) == 0, "no forced-open column: a plain SNN is always open"
+    spec = json.dumps(chart_spec(at)["figure"])
     assert "controller u" not in spec and "Gate:" not in spec and "Hidden raster" in spec
     off = at.slider(key="theta_off")
     assert off.disabled and "plain SNN" in off.help

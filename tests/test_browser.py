@@ -30,10 +30,21 @@ def require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def page():
+def served():
     require_browser()
-    with serve() as url, chromium(viewport=(1600, 1400)) as pg:
-        pg.goto(url)
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    """One page for the module; it records console errors and every request that leaves the app's own server."""
+    with chromium(viewport=(1600, 1400)) as pg:
+        pg.problems, pg.outside = [], []
+        pg.on("console", lambda m: pg.problems.append(m.text) if m.type in ("error", "warning") else None)
+        pg.on("pageerror", lambda e: pg.problems.append(f"uncaught: {e}"))
+        pg.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:")) else pg.outside.append(r.url))
+        pg.goto(served)
         pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
         yield pg
 
@@ -78,18 +89,48 @@ def test_load_move_gate_threshold_and_noise(page):
     assert (ARTIFACTS / "explorer.png").stat().st_size > 20_000
 
 
-def test_play_button_moves_the_cursor_in_the_browser(page):
-    caption = page.evaluate(
-        """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
-            return gd._fullData[2].text[0]; }"""
-    )
-    assert caption.startswith("t = 0 ms")
-    page.locator(".st-key-explorer_chart .updatemenu-button").first.click()  # ▶ Play
-    page.wait_for_function(
-        """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
-            return !gd._fullData[2].text[0].startsWith('t = 0 ms'); }""",
-        timeout=20_000,
-    )
+CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
+CAPTION = "() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData[2].text[0]"
+
+
+def test_play_pause_and_step_with_a_clean_console(page):
+    page.locator(".skipsnn-player button[data-act='pause']").click()
+    page.locator(".skipsnn-player input[type='range']").fill("0")
+    page.wait_for_function(f"() => ({CAPTION})().startsWith('t = 0 ms')")
+    page.locator(".skipsnn-player button[data-speed='64']").click()
+    page.wait_for_function(f"() => ({CURSOR})() > 20", timeout=20_000)
+    page.locator(".skipsnn-player button[data-act='pause']").click()
+    rest = page.evaluate(CURSOR)
+    page.wait_for_timeout(400)
+    assert page.evaluate(CURSOR) == rest, "paused means the cursor stays"
+    assert page.evaluate(CAPTION).startswith(f"t = {rest} ms"), "the input panel shows the cursor's frame"
+    page.locator(".skipsnn-player button[data-act='fwd']").click()
+    page.wait_for_function(f"() => ({CAPTION})().startsWith('t = {rest + 1} ms')")
+    page.wait_for_function(f"() => location.search.includes('t={rest + 1}')", timeout=30_000), "the resting cursor is in the link"
     membrane = plot_trace(page, "explorer_chart", "controller u")
     assert membrane and len(membrane) == 300, "static panels survive the animation"
     assert page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullLayout.images.length") == 4
+    assert page.problems == [], f"the console stays clean during play/pause: {page.problems}"
+    assert page.outside == [], f"nothing is fetched from outside the app: {page.outside}"
+
+
+def test_cursor_and_playback_survive_a_rerun(page):
+    page.locator(".skipsnn-player button[data-speed='4']").click()
+    page.wait_for_timeout(300)
+    before = page.evaluate(CURSOR)
+    slider_input(page, "noise").focus()
+    page.keyboard.press("ArrowLeft")
+    wait_for_view(page, "sample", "noise_level", slider_value(page, "noise"), timeout_ms=60_000)
+    assert page.evaluate("() => document.querySelector('.skipsnn-player').dataset.playing") == "1", "still playing"
+    now = page.evaluate(CURSOR)
+    assert before <= now < before + 40, f"the cursor went on from {before}, not back to 0 (now {now})"
+    page.locator(".skipsnn-player button[data-act='pause']").click()
+    assert page.problems == [] and page.outside == []
+
+
+def test_a_link_places_the_cursor(page, served):
+    pg = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})  # a new session from the link
+    pg.goto(served + "/?sample=3&t=131")
+    pg.wait_for_function(f"() => document.querySelector('.skipsnn-chart') && ({CURSOR})() === 131", timeout=90_000)
+    pg.wait_for_function(f"() => ({CAPTION})().startsWith('t = 131 ms')", timeout=30_000)
+    pg.close()

@@ -96,4 +96,4 @@ def sidebar() -> Selection:
     return selection
 
 
-PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "seed")  # the Explore page's link keys
+PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "seed", "t")  # the Explore page's link keys

@@ -19,7 +19,7 @@ from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
-from skipsnn_core.figures import explorer_figure
+from skipsnn_core.figures import explorer_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -112,11 +112,11 @@ def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample
     return run_trace(model_for(selection), _sample, view)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def explorer_figure_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace):
-    """The Explorer figure for these settings, built once (read-only: st.plotly_chart only serialises it)."""
+@st.cache_data(show_spinner=False, max_entries=32)
+def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> str:
+    """The live Explorer chart's payload for these settings (JSON text, ~150 kB), built once."""
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
-    return explorer_figure(_sample, _trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__})
+    return explorer_payload(_sample, _trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__}).decode()
 
 
 def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:

@@ -1,0 +1,57 @@
+"""The Explorer's live chart: a Streamlit custom component (v2, no iframe) around one Plotly figure.
+
+Unlike ``st.plotly_chart``, which re-creates the figure on every rerun, the chart stays alive:
+a new payload is drawn with ``Plotly.react`` into the same div, and the cursor, play state and
+speed survive the rerun. The cursor runs in the browser (chart.js) from the frames' events in
+the payload; when it rests, its position comes back to Python (``cursor``) for the link.
+
+plotly.js is the copy inside the installed ``plotly`` package, served by the app's own static
+route (``server.enableStaticServing``): nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import plotly
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE.parents[2] / "static"  # served at /app/static by Streamlit (next to app.py)
+
+
+def plotly_js_url() -> str:
+    """The app-relative URL of plotly.js, copied from the plotly package into static/vendor on first use."""
+    from plotly.offline import get_plotlyjs_version
+
+    name = f"plotly-{get_plotlyjs_version()}.min.js"
+    target = STATIC / "vendor" / name
+    if not target.is_file():
+        source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base + '/' if base else ''}app/static/vendor/{name}"
+
+
+_chart = st.components.v2.component(
+    "skipsnn_explorer_chart",
+    js=(HERE / "chart.js").read_text(),
+    css=(HERE / "chart.css").read_text(),
+    isolate_styles=False,  # Plotly styles its charts through the document's own style sheets
+)
+
+
+def explorer_chart(payload: str, *, key: str, cursor: int = 0, on_cursor: Callable[[], None] | None = None) -> int:
+    """Draw ``payload`` (``skipsnn_core.figures.explorer_payload``, as text) and return the resting cursor step.
+
+    ``cursor`` places the cursor when the chart is first drawn in this session (e.g. from a link).
+    """
+    result = _chart(data={"spec": payload, "cursor": int(cursor), "plotly": plotly_js_url()}, key=key,
+                    default={"cursor": int(cursor)}, on_cursor_change=on_cursor or (lambda: None))
+    value = result.get("cursor") if hasattr(result, "get") else getattr(result, "cursor", None)
+    return int(cursor if value is None else value)

@@ -1,0 +1,145 @@
+// The Explorer's live chart: one Plotly figure that stays alive across reruns.
+//
+// Python sends the figure without animation frames plus every frame's events (steps); this
+// file moves the cursor itself: ON/OFF events at step t, a caption and one line per time panel,
+// the same rule as skipsnn_core.figures._cursor_frame_data. A new payload (a slider moved) is
+// drawn with Plotly.react into the same div, keeping the cursor and the play state.
+// Plotly.js is served by the app itself (static/vendor), so the chart works with no network.
+
+const SPEEDS = [4, 16, 64]; // sensor milliseconds per second of playback
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__skipsnnPlotly) {
+    window.__skipsnnPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("plotly.js could not be loaded from " + script.src));
+      document.head.appendChild(script);
+    });
+  }
+  return window.__skipsnnPlotly;
+}
+
+function typed(a) {
+  // plotly.py writes NumPy arrays as {dtype, bdata} (base64); plotly.js reads them in traces,
+  // and this file needs the steps' arrays as plain ones.
+  if (!a || !a.bdata) return a;
+  const bytes = Uint8Array.from(atob(a.bdata), (c) => c.charCodeAt(0));
+  const kinds = { i4: Int32Array, i2: Int16Array, i1: Int8Array, u1: Uint8Array, f4: Float32Array, f8: Float64Array };
+  return new kinds[a.dtype](bytes.buffer);
+}
+
+// The cursor's traces at step t, as a Plotly animation frame.
+function cursorFrame(spec, t) {
+  const s = spec.steps, c = spec.cursor;
+  const HW = s.H * s.W;
+  const on = { x: [], y: [] }, off = { x: [], y: [] };
+  for (let i = s.offsets[t]; i < s.offsets[t + 1]; i++) {
+    const ch = s.channels[i], into = ch >= HW ? on : off; // channel p*H*W + y*W + x; p = 1 is ON
+    into.x.push(ch % s.W);
+    into.y.push(Math.floor(ch / s.W) % s.H);
+  }
+  const admitted = s.gate[t] === 1;
+  const caption = `t = ${t} ms · ${admitted ? "admitted" : "skipped (hibernating)"}` + (s.signal[t] ? " · signal" : "");
+  const opacity = admitted ? 1.0 : 0.18;
+  const data = [
+    { x: on.x, y: on.y, "marker.opacity": opacity },
+    { x: off.x, y: off.y, "marker.opacity": opacity },
+    { x: [(s.W - 1) / 2], y: [-1.6], text: [caption], "textfont.color": admitted ? spec.colors.open : spec.colors.closed },
+    ...c.ranges.map((r) => ({ x: [t, t], y: r })),
+  ];
+  return { data, traces: [c.on, c.off, c.caption, ...c.lines] };
+}
+
+function controls(root) {
+  const bar = document.createElement("div");
+  bar.className = "skipsnn-player";
+  bar.innerHTML = `
+    <button type="button" data-act="back" title="One step back (←)" aria-label="one step back">◀ 1 ms</button>
+    ${SPEEDS.map((v) => `<button type="button" data-act="play" data-speed="${v}" title="Play at ${v} ms of sensor time per second">▶ ${v} ms/s</button>`).join("")}
+    <button type="button" data-act="pause" title="Pause (space)" aria-label="pause">❚❚ Pause</button>
+    <button type="button" data-act="fwd" title="One step forward (→)" aria-label="one step forward">1 ms ▶</button>
+    <label class="skipsnn-cursor">cursor <input type="range" min="0" max="299" value="0" step="1" aria-label="cursor time step"> <output>t = 0 ms</output></label>`;
+  root.appendChild(bar);
+  return bar;
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const el = parentElement;
+  const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
+  for (const k of ["offsets", "channels", "gate", "signal"]) spec.steps[k] = typed(spec.steps[k]);
+  let st = el.__skipsnn;
+  if (!st) {
+    st = el.__skipsnn = { t: data.cursor || 0, playing: false, speed: 16, busy: false, spec: null };
+    st.bar = controls(el);
+    st.gd = document.createElement("div");
+    st.gd.className = "skipsnn-chart";
+    el.appendChild(st.gd);
+    const slider = st.bar.querySelector("input");
+    const tell = () => setStateValue("cursor", st.t); // the cursor goes to Python (and the link) when it rests
+    st.bar.addEventListener("click", (e) => {
+      const b = e.target.closest("button");
+      if (!b) return;
+      const act = b.dataset.act;
+      if (act === "play") { st.speed = Number(b.dataset.speed); play(st); }
+      else { pause(st); if (act === "back") seek(st, st.t - 1); if (act === "fwd") seek(st, st.t + 1); tell(); }
+    });
+    slider.addEventListener("input", () => { pause(st); seek(st, Number(slider.value)); });
+    slider.addEventListener("change", tell);
+    el.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowLeft" || e.key === "ArrowRight") { pause(st); seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1)); tell(); e.preventDefault(); }
+      if (e.key === " ") { st.playing ? (pause(st), tell()) : play(st); e.preventDefault(); }
+    });
+    el.tabIndex = 0;
+  }
+  st.spec = spec;
+  st.setStateValue = setStateValue;
+  st.bar.querySelector("input").max = String(spec.steps.T - 1);
+  loadPlotly(data.plotly)
+    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, spec.figure.layout, { displaylogo: false, responsive: true }))
+    .then(() => { st.drawn = true; seek(st, st.t); if (st.playing) play(st); })
+    .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
+  return () => pause(el.__skipsnn);
+}
+
+function seek(st, t) {
+  const T = st.spec.steps.T;
+  st.t = Math.max(0, Math.min(T - 1, Math.round(t)));
+  const slider = st.bar.querySelector("input");
+  slider.value = String(st.t);
+  st.bar.querySelector("output").textContent = `t = ${st.t} ms`;
+  st.gd.dataset.cursor = String(st.t);
+  if (!st.drawn || st.busy) return;
+  st.busy = true;
+  const frame = cursorFrame(st.spec, st.t);
+  window.Plotly.animate(st.gd, frame, { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" })
+    .catch(() => {}) // superseded by the next step: nothing to report
+    .finally(() => { st.busy = false; if (st.pending !== undefined) { const p = st.pending; st.pending = undefined; seek(st, p); } });
+}
+
+function play(st) {
+  if (st.raf) cancelAnimationFrame(st.raf);
+  st.playing = true;
+  st.el0 = performance.now();
+  st.t0 = st.t >= st.spec.steps.T - 1 ? 0 : st.t;
+  st.bar.dataset.playing = "1";
+  const tick = (now) => {
+    if (!st.playing) return;
+    const t = Math.floor(st.t0 + ((now - st.el0) / 1000) * st.speed) % st.spec.steps.T;
+    if (t !== st.t) { if (st.busy) st.pending = t; else seek(st, t); }
+    st.raf = requestAnimationFrame(tick);
+  };
+  st.raf = requestAnimationFrame(tick);
+}
+
+function pause(st) {
+  if (!st) return;
+  st.playing = false;
+  st.pending = undefined; // a step the play loop queued is dropped: paused means the cursor stays
+  if (st.bar) st.bar.dataset.playing = "0";
+  if (st.raf) cancelAnimationFrame(st.raf);
+  st.raf = null;
+}
