@@ -34,14 +34,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
-    """Run ``streamlit run app`` on a free local port until the block ends; yields the base URL."""
+def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None = None):
+    """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process)."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -57,7 +57,7 @@ def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not become healthy on {url}:\n{log.read()[-3000:]}")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -66,6 +66,13 @@ def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
             proc.kill()
         log.close()
         os.unlink(log.name)
+
+
+@contextlib.contextmanager
+def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
+    """Run ``streamlit run app`` on a free local port until the block ends; yields the base URL."""
+    with server(app, timeout) as (url, _):
+        yield url
 
 
 @contextlib.contextmanager

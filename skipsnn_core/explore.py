@@ -30,7 +30,7 @@ class SampleSpec:
 
 @dataclass(frozen=True)
 class Sample:
-    x: torch.Tensor  # (T, N) 0/1 frames: signal at start..start+L-1, noise elsewhere
+    x: torch.Tensor  # (T, N) uint8 0/1 frames: signal at start..start+L-1, noise elsewhere
     signal: torch.Tensor  # (T,) bool, the true signal window
     start: int
     label: int
@@ -48,7 +48,7 @@ def make_sample(data: Framed, spec: SampleSpec) -> Sample:
         signal, spec.T, level=spec.noise_level, start=start, sensor=data.sensor_size,
         generator=torch.Generator().manual_seed(spec.seed),
     )
-    return Sample(noisy.x, noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
+    return Sample(noisy.x.to(torch.uint8), noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
 
 
 GateChoice = Literal["controller", "oracle", "open"]

@@ -305,14 +305,14 @@ class SkipSNN(nn.Module):
             readouts.append(_readout(run, rows, ops))
         return Trace(
             gate=run.gate[half[0]].bool(),
-            controller_u=run.controller_u[half[0]],
+            controller_u=run.controller_u[half[0]].clone(),  # clones: a view would keep (and pickle) both halves
             controller_spikes=run.controller_spikes[half[0]].bool(),
             controller_theta=float(theta_c),
             pulses=pulse_train(T, cfg.pulse_periods),
             hidden_spikes=run.hidden_spikes[half[0]].bool(),
-            hidden_u=run.hidden_u[half[0]],
+            hidden_u=run.hidden_u[half[0]].clone(),
             output_spikes=run.out_spikes[half[0]].bool(),
-            output_u=run.output_u[half[0]],
+            output_u=run.output_u[half[0]].clone(),
             gated=readouts[0],
             forced_open=readouts[1],
             gate_mode=mode,
@@ -413,9 +413,9 @@ def _readout(run: Run, rows: slice, synops: Tensor) -> Readout:
     out = run.out_spikes[rows]  # (B, T, C)
     gate = run.gate[rows]
     evidence = out.cumsum(1) / gate.cumsum(1)[..., None]
-    rates = run.rates[rows]
+    rates = run.rates[rows].clone()
     total = rates.sum(1)
     prediction = decode(rates)
     top = rates.gather(1, prediction.clamp(min=0)[:, None])[:, 0]
     confidence = torch.where(total > 0, top / total.clamp(min=1e-12), 0.0)
-    return Readout(rates, prediction, confidence, evidence, run.n_open[rows], synops)
+    return Readout(rates, prediction, confidence, evidence, run.n_open[rows].clone(), synops)

@@ -98,6 +98,11 @@ def data_for(selection: Selection, split: str = "test") -> Framed:
     return load_split(selection.dataset, folder, split)
 
 
+# Cache sizes from measured entries (pickled, N-MNIST-sized sample, T = 300): a Sample 0.7 MB, a Trace 1.3 MB, a
+# chart payload 0.16 MB; a framed test split 24-42 MB, a model ~8 MB. Worst case about 45 + 80 + 10 + 250 + 64 MB;
+# bench/load.py measured the server's peak with 8 sessions (README, Benchmarks).
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
     return make_sample(data_for(selection), spec)
@@ -112,7 +117,7 @@ def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample
     return run_trace(model_for(selection), _sample, view)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=64)
 def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> str:
     """The live Explorer chart's payload for these settings (JSON text, ~150 kB), built once."""
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
