@@ -3,6 +3,7 @@
     streamlit run app.py
 """
 
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -10,6 +11,20 @@ import streamlit as st
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # served by the app itself: works with no network
 
 st.set_page_config(page_title="SkipSNN Explorer", page_icon=str(ICON), layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server process, in the background: load (or compile, the first time on a machine) the numba
+    kernels, so no user's rerun pays for it."""
+    from skipsnn_core.kernels import warm_up as compile_kernels
+
+    thread = threading.Thread(target=compile_kernels, name="skipsnn-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+warm_up()
 page = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/insights:", default=True),
     st.Page("pages/model_card.py", title="Model card", icon=":material/badge:"),

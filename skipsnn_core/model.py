@@ -31,6 +31,7 @@ GateMode = Literal["mask", "freeze"]
 # None: the controller decides; "open"/"closed": forced everywhere (step 0 stays open);
 # a (T,) or (B, T) tensor: -1 where the controller decides, 0 forced closed, 1 forced open.
 GateOverride = Union[None, Literal["open", "closed"], Tensor]
+Engine = Literal["auto", "torch", "numpy", "compiled"]  # how the recurrence runs; see SkipSNN.simulate
 
 
 @dataclass(frozen=True)
@@ -207,16 +208,18 @@ class SkipSNN(nn.Module):
         options: InferenceOptions = InferenceOptions(),
         gate_override: GateOverride = None,
         record: bool = False,
+        engine: Engine = "auto",
     ) -> Run:
         """Run the network over x (B, T, N) of 0/1 events.
 
-        With autograd (training) or on CUDA the recurrence runs on torch tensors; for CPU
-        inference the same step functions run on NumPy arrays, whose per-op overhead on
-        these small vectors is a fraction of torch's.
+        ``engine``: "torch" runs the step functions on tensors (training, CUDA; the reference);
+        "numpy" runs the same step functions on arrays; "compiled" runs the numba kernels of
+        kernels.py. "auto": torch with autograd or off the CPU, else compiled.
         """
-        return self._run(self.input_current(x.to(self.device)), lens, options, gate_override, record)
+        return self._run(self.input_current(x.to(self.device)), lens, options, gate_override, record, engine)
 
-    def _run(self, current: Tensor, lens: float, options: InferenceOptions, gate_override: GateOverride, record: bool) -> Run:
+    def _run(self, current: Tensor, lens: float, options: InferenceOptions, gate_override: GateOverride, record: bool,
+             engine: Engine = "auto") -> Run:
         """``simulate`` from the input current (B, T, H) = W_in^T x[t], bias not included."""
         cfg = self.config
         B, T, _ = current.shape
@@ -236,7 +239,14 @@ class SkipSNN(nn.Module):
             pulses = pulse_train(T, cfg.pulse_periods, dev)  # (T, K)
             ctrl_drive = pulses @ self.fc_ctrl.weight[0, H:] + self.fc_ctrl.bias + options.bias_offset  # (T,)
 
-        lean = dev.type == "cpu" and not (torch.is_grad_enabled() and self.w_in.requires_grad)
+        autograd = torch.is_grad_enabled() and self.w_in.requires_grad
+        if engine == "auto":
+            engine = "torch" if autograd or dev.type != "cpu" else "compiled"
+        if engine != "torch" and (autograd or dev.type != "cpu"):
+            raise ValueError(f"engine {engine!r} runs CPU inference only (no autograd, CPU tensors)")
+        if engine == "compiled":
+            return self._run_compiled(current, ctrl_drive, w_ctrl_h, forced, hid, ctl, mode == "freeze", record)
+        lean = engine == "numpy"
         convert = (lambda v: v.detach().numpy()) if lean else (lambda v: v)
         stack = (lambda vs, dim: torch.from_numpy(np.stack(vs, dim))) if lean else torch.stack
         arrays = [convert(v) if v is not None else None for v in (current, self.b_in, w_ctrl_h, ctrl_drive)]
@@ -265,6 +275,31 @@ class SkipSNN(nn.Module):
             controller_u=(stack(rec.controller_u, 1) if cfg.controller else zeros) if record else None,
         )
 
+    def _run_compiled(self, current, ctrl_drive, w_ctrl_h, forced, hid: LIFParams, ctl: LIFParams, freeze: bool,
+                      record: bool) -> Run:
+        """``_run`` through the numba kernels (kernels.py): CPU inference, the same equations."""
+        from . import kernels
+
+        np_ = lambda v: None if v is None else v.detach().numpy()  # noqa: E731
+        gates, s_h, u_h, a, u_c = kernels.hidden_controller(
+            np_(current), np_(self.b_in), np_(w_ctrl_h), np_(ctrl_drive), np_(forced[0].float()), np_(forced[1].float()),
+            beta=hid.beta, theta=hid.theta, theta_c=ctl.theta, freeze=freeze, record=record)
+        out_current = s_h @ np_(self.fc_out.weight).T + np_(self.fc_out.bias)  # (B, T, C)
+        s_o, u_o = kernels.output_layer(out_current, gates, beta=hid.beta, theta=hid.theta, freeze=freeze)
+        gate, out_spikes = torch.from_numpy(gates), torch.from_numpy(s_o)
+        n_open = gate.sum(1)
+        return Run(
+            rates=out_spikes.sum(1) / n_open[:, None],
+            controller_spikes=torch.from_numpy(a),
+            gate=gate,
+            n_open=n_open,
+            out_spikes=out_spikes,
+            hidden_spikes=torch.from_numpy(s_h),
+            hidden_u=torch.from_numpy(u_h) if record else None,
+            output_u=torch.from_numpy(u_o) if record else None,
+            controller_u=torch.from_numpy(u_c) if record else None,
+        )
+
     def forward(self, x: Tensor, lens: float = 1.0) -> Run:
         return self.simulate(x, lens=lens)
 
@@ -277,6 +312,7 @@ class SkipSNN(nn.Module):
         bias_offset: float = 0.0,
         gate_mode: GateMode | None = None,
         gate_override: GateOverride = None,
+        engine: Engine = "auto",
     ) -> Trace:
         """Inference with everything recorded, plus the same sample with the gate forced open.
 
@@ -292,7 +328,7 @@ class SkipSNN(nn.Module):
         forced, value = own if own is not None else free
         override = torch.cat([torch.where(forced, value, -1.0), torch.ones(B, T)]).to(self.device)
         current = self.input_current(x.to(self.device))
-        run = self._run(torch.cat([current, current]), 1.0, options, override, record=True)
+        run = self._run(torch.cat([current, current]), 1.0, options, override, record=True, engine=engine)
         run = Run(*(v.detach().cpu() if isinstance(v, Tensor) else v for v in run))
         cfg = self.config
         theta_c = cfg.controller_theta if controller_theta is None else controller_theta

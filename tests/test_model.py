@@ -31,7 +31,7 @@ def noisy(nmnist_signals):
 
 
 @pytest.mark.parametrize("mode", ["mask", "freeze"])
-@pytest.mark.parametrize("path", ["numpy (inference)", "torch (autograd)"])
+@pytest.mark.parametrize("path", ["compiled (inference)", "numpy (inference)", "torch (autograd)"])
 def test_module_equals_reference_loop_on_real_nmnist(noisy, mode, path):
     x, mask, _ = noisy
     m = lively(gate_mode=mode)
@@ -41,7 +41,7 @@ def test_module_equals_reference_loop_on_real_nmnist(noisy, mode, path):
             run = m.simulate(x)
         gate, rates, hidden = run.gate.detach(), run.rates.detach(), run.hidden_spikes.detach()
     else:
-        tr = m.trace(x)
+        tr = m.trace(x, engine=path.split()[0])
         gate, rates, hidden = tr.gate.float(), tr.rates, tr.hidden_spikes.float()
     w = weights_of(m)
     for b in range(x.shape[0]):
@@ -53,16 +53,30 @@ def test_module_equals_reference_loop_on_real_nmnist(noisy, mode, path):
         assert torch.allclose(rates[b], ref["rates"], atol=1e-5)
 
 
-def test_trace_records_match_reference(noisy):
+@pytest.mark.parametrize("mode", ["mask", "freeze"])
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_trace_records_match_reference(noisy, engine, mode):
+    """Every recorded state equals the plain loop's: spikes exactly, membranes to float32 rounding (summation order)."""
     x, _, _ = noisy
-    m = lively()
-    tr = m.trace(x[:1])
-    ref = reference_run(weights_of(m), x[0])
-    assert torch.allclose(tr.hidden_u[0], ref["u_h"], atol=1e-5)
-    assert torch.allclose(tr.output_u[0], ref["u_o"], atol=1e-5)
-    assert torch.allclose(tr.controller_u[0], ref["u_c"], atol=1e-5)
-    assert torch.equal(tr.controller_spikes[0].float(), ref["a"])
-    assert int(tr.gated.n_open[0]) == int(ref["n_open"])
+    m = lively(gate_mode=mode)
+    for override, theta in ((None, None), (torch.randint(-1, 2, (x.shape[1],), generator=torch.Generator().manual_seed(1)), None),
+                            (None, 0.65)):
+        tr = m.trace(x[:1], engine=engine, gate_override=override, controller_theta=theta)
+        ref = reference_run(weights_of(m), x[0], mode=mode, override=override, theta_c=0.5 if theta is None else theta)
+        close = dict(atol=1e-5, rtol=1e-5)
+        assert torch.allclose(tr.hidden_u[0], ref["u_h"], **close)
+        assert torch.allclose(tr.output_u[0], ref["u_o"], **close)
+        assert torch.allclose(tr.controller_u[0], ref["u_c"], **close)
+        assert torch.equal(tr.controller_spikes[0].float(), ref["a"])
+        assert torch.equal(tr.gate[0].float(), ref["gate"]) and torch.equal(tr.output_spikes[0].float(), ref["s_o"])
+        assert int(tr.gated.n_open[0]) == int(ref["n_open"])
+
+
+def test_engines_refuse_what_they_cannot_do(noisy):
+    x, _, _ = noisy
+    m = lively().train()
+    with torch.enable_grad(), pytest.raises(ValueError, match="CPU inference only"):
+        m.simulate(x[:1], engine="compiled")
 
 
 def test_trace_contract_shapes_and_types(noisy):
