@@ -31,7 +31,32 @@ GateMode = Literal["mask", "freeze"]
 # None: the controller decides; "open"/"closed": forced everywhere (step 0 stays open);
 # a (T,) or (B, T) tensor: -1 where the controller decides, 0 forced closed, 1 forced open.
 GateOverride = Union[None, Literal["open", "closed"], Tensor]
-Engine = Literal["auto", "torch", "numpy", "compiled"]  # how the recurrence runs; see SkipSNN.simulate
+Engine = Literal["auto", "torch", "numpy", "compiled", "triton"]  # how the recurrence runs; see SkipSNN.simulate
+
+
+def _engine_for(engine: Engine, device: torch.device, autograd: bool) -> Engine:
+    """The engine "auto" stands for, or a clear error for one that cannot run here."""
+    import os
+
+    if engine == "auto":
+        if autograd:
+            return "torch"
+        if device.type == "cpu":
+            return "compiled"
+        return "triton" if device.type == "cuda" and _has_triton() else "torch"
+    if engine != "torch" and autograd:
+        raise ValueError(f"engine {engine!r} runs inference only (no autograd)")
+    if engine in ("numpy", "compiled") and device.type != "cpu":
+        raise ValueError(f"engine {engine!r} runs on the CPU only, the model is on {device}")
+    if engine == "triton" and device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ValueError("engine 'triton' needs a CUDA GPU (or TRITON_INTERPRET=1 for tests)")
+    return engine
+
+
+def _has_triton() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("triton") is not None
 
 
 @dataclass(frozen=True)
@@ -212,9 +237,10 @@ class SkipSNN(nn.Module):
     ) -> Run:
         """Run the network over x (B, T, N) of 0/1 events.
 
-        ``engine``: "torch" runs the step functions on tensors (training, CUDA; the reference);
+        ``engine``: "torch" runs the step functions on tensors (training; the reference);
         "numpy" runs the same step functions on arrays; "compiled" runs the numba kernels of
-        kernels.py. "auto": torch with autograd or off the CPU, else compiled.
+        kernels.py (CPU); "triton" the Triton kernels of kernels_triton.py (GPU). "auto": torch
+        with autograd, compiled on the CPU, triton on CUDA when installed, else torch.
         """
         return self._run(self.input_current(x.to(self.device)), lens, options, gate_override, record, engine)
 
@@ -239,13 +265,9 @@ class SkipSNN(nn.Module):
             pulses = pulse_train(T, cfg.pulse_periods, dev)  # (T, K)
             ctrl_drive = pulses @ self.fc_ctrl.weight[0, H:] + self.fc_ctrl.bias + options.bias_offset  # (T,)
 
-        autograd = torch.is_grad_enabled() and self.w_in.requires_grad
-        if engine == "auto":
-            engine = "torch" if autograd or dev.type != "cpu" else "compiled"
-        if engine != "torch" and (autograd or dev.type != "cpu"):
-            raise ValueError(f"engine {engine!r} runs CPU inference only (no autograd, CPU tensors)")
-        if engine == "compiled":
-            return self._run_compiled(current, ctrl_drive, w_ctrl_h, forced, hid, ctl, mode == "freeze", record)
+        engine = _engine_for(engine, dev, torch.is_grad_enabled() and self.w_in.requires_grad)
+        if engine in ("compiled", "triton"):
+            return self._run_kernels(engine, current, ctrl_drive, w_ctrl_h, forced, hid, ctl, mode == "freeze", record)
         lean = engine == "numpy"
         convert = (lambda v: v.detach().numpy()) if lean else (lambda v: v)
         stack = (lambda vs, dim: torch.from_numpy(np.stack(vs, dim))) if lean else torch.stack
@@ -275,29 +297,36 @@ class SkipSNN(nn.Module):
             controller_u=(stack(rec.controller_u, 1) if cfg.controller else zeros) if record else None,
         )
 
-    def _run_compiled(self, current, ctrl_drive, w_ctrl_h, forced, hid: LIFParams, ctl: LIFParams, freeze: bool,
-                      record: bool) -> Run:
-        """``_run`` through the numba kernels (kernels.py): CPU inference, the same equations."""
-        from . import kernels
+    def _run_kernels(self, engine: Engine, current, ctrl_drive, w_ctrl_h, forced, hid: LIFParams, ctl: LIFParams,
+                     freeze: bool, record: bool) -> Run:
+        """``_run`` through fused kernels, the same equations: numba on the CPU (kernels.py) or one Triton launch
+        per layer on the GPU (kernels_triton.py; on a CPU only under TRITON_INTERPRET=1, for tests)."""
+        if engine == "compiled":
+            from . import kernels as backend
 
-        np_ = lambda v: None if v is None else v.detach().numpy()  # noqa: E731
-        gates, s_h, u_h, a, u_c = kernels.hidden_controller(
-            np_(current), np_(self.b_in), np_(w_ctrl_h), np_(ctrl_drive), np_(forced[0].float()), np_(forced[1].float()),
+            to, back = (lambda v: None if v is None else v.detach().numpy()), torch.from_numpy
+        else:
+            from . import kernels_triton as backend
+
+            to, back = (lambda v: v), (lambda v: v)
+        gates, s_h, u_h, a, u_c = backend.hidden_controller(
+            to(current), to(self.b_in), to(w_ctrl_h), to(ctrl_drive), to(forced[0].float()), to(forced[1].float()),
             beta=hid.beta, theta=hid.theta, theta_c=ctl.theta, freeze=freeze, record=record)
-        out_current = s_h @ np_(self.fc_out.weight).T + np_(self.fc_out.bias)  # (B, T, C)
-        s_o, u_o = kernels.output_layer(out_current, gates, beta=hid.beta, theta=hid.theta, freeze=freeze)
-        gate, out_spikes = torch.from_numpy(gates), torch.from_numpy(s_o)
+        gate, hidden = back(gates), back(s_h)
+        out_current = self.fc_out(hidden)  # (B, T, C): one matrix product
+        s_o, u_o = backend.output_layer(to(out_current), to(gate), beta=hid.beta, theta=hid.theta, freeze=freeze)
+        out_spikes = back(s_o)
         n_open = gate.sum(1)
         return Run(
             rates=out_spikes.sum(1) / n_open[:, None],
-            controller_spikes=torch.from_numpy(a),
+            controller_spikes=back(a),
             gate=gate,
             n_open=n_open,
             out_spikes=out_spikes,
-            hidden_spikes=torch.from_numpy(s_h),
-            hidden_u=torch.from_numpy(u_h) if record else None,
-            output_u=torch.from_numpy(u_o) if record else None,
-            controller_u=torch.from_numpy(u_c) if record else None,
+            hidden_spikes=hidden,
+            hidden_u=back(u_h) if record else None,
+            output_u=back(u_o) if record else None,
+            controller_u=back(u_c) if record else None,
         )
 
     def forward(self, x: Tensor, lens: float = 1.0) -> Run:

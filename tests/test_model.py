@@ -75,8 +75,10 @@ def test_trace_records_match_reference(noisy, engine, mode):
 def test_engines_refuse_what_they_cannot_do(noisy):
     x, _, _ = noisy
     m = lively().train()
-    with torch.enable_grad(), pytest.raises(ValueError, match="CPU inference only"):
+    with torch.enable_grad(), pytest.raises(ValueError, match="inference only"):
         m.simulate(x[:1], engine="compiled")
+    with torch.no_grad(), pytest.raises(ValueError, match="needs a CUDA GPU"):
+        m.simulate(x[:1], engine="triton")
 
 
 def test_trace_contract_shapes_and_types(noisy):
