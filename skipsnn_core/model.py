@@ -43,7 +43,7 @@ def _engine_for(engine: Engine, device: torch.device, autograd: bool) -> Engine:
             return "torch"
         if device.type == "cpu":
             return "compiled"
-        return "triton" if device.type == "cuda" and _has_triton() else "torch"
+        return "triton" if device.type == "cuda" and has_triton() else "torch"
     if engine != "torch" and autograd:
         raise ValueError(f"engine {engine!r} runs inference only (no autograd)")
     if engine in ("numpy", "compiled") and device.type != "cpu":
@@ -53,7 +53,7 @@ def _engine_for(engine: Engine, device: torch.device, autograd: bool) -> Engine:
     return engine
 
 
-def _has_triton() -> bool:
+def has_triton() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("triton") is not None

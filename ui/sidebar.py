@@ -14,7 +14,7 @@ import streamlit as st
 from skipsnn_core.device import describe
 from skipsnn_core.roots import nmnist_folders
 from ui import links
-from ui.state import DATASET_NAMES, Selection, app_device, offered_models
+from ui.state import DATASET_NAMES, Selection, app_device, engine_name, offered_models
 
 OTHER_MODEL = "other"  # the checkpoint choice that opens a text box
 OTHER_FOLDER = "other folder"
@@ -89,7 +89,8 @@ def sidebar() -> Selection:
                                        help="A .pt file in the server's models folder (SKIPSNN_MODELS).").strip()
         else:
             checkpoint = str(models[choice][0])
-        st.caption(f"Inference device: {describe(app_device())}")
+        device = app_device()
+        st.caption(f"Inference: {describe(device)} · {engine_name(device)}")
     _keep()
     selection = Selection(dataset, data_dir, checkpoint, None if choice == OTHER_MODEL else choice)
     st.session_state["selection"] = selection  # for tests and for pages that want to read it again

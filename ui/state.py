@@ -18,6 +18,7 @@ from skipsnn_core.checkpoint import read_meta
 from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
+from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
 from skipsnn_core.figures import explorer_payload
 
@@ -27,12 +28,21 @@ DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist":
 
 
 def app_device() -> torch.device:
-    """Interactive traces run on the CPU unless SKIPSNN_DEVICE says otherwise.
+    """Where the app's inference runs: ``SKIPSNN_DEVICE`` if set; else the GPU when it has the fused Triton
+    kernels (one launch per layer, milliseconds per trace); else the CPU with the compiled numba kernels.
 
-    One sample's per-step loop is launch-bound on a GPU (bench/inference.py measured 98 ms
-    per trace on an H100 against about 10 ms on a 2-core CPU); sweeps and training use CUDA.
+    Without Triton a GPU would run the per-step torch loop, thousands of tiny launches per trace, slower
+    than the CPU (bench/inference.py measured 145 ms on an H100 against 11 ms on 2 CPU cores).
     """
-    return torch.device(os.environ.get("SKIPSNN_DEVICE", "cpu"))
+    wanted = os.environ.get("SKIPSNN_DEVICE", "").strip()
+    if wanted:
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() and has_triton() else "cpu")
+
+
+def engine_name(device: torch.device) -> str:
+    return "Triton kernels" if device.type == "cuda" and has_triton() else (
+        "compiled (numba)" if device.type == "cpu" else "torch step loop")
 
 
 @dataclass(frozen=True)
