@@ -67,6 +67,7 @@ function controls(root) {
 }
 
 export default function (component) {
+  const started = performance.now();
   const { data, parentElement, setStateValue } = component;
   const el = parentElement;
   const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
@@ -98,9 +99,17 @@ export default function (component) {
   st.spec = spec;
   st.setStateValue = setStateValue;
   st.bar.querySelector("input").max = String(spec.steps.T - 1);
+  const received = performance.now();
+  st.gd.dataset.parseMs = (received - started).toFixed(1); // JSON.parse of the payload
   loadPlotly(data.plotly)
     .then((Plotly) => Plotly.react(st.gd, spec.figure.data, spec.figure.layout, { displaylogo: false, responsive: true }))
-    .then(() => { st.drawn = true; seek(st, st.t); if (st.playing) play(st); })
+    .then(() => {
+      st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
+      st.gd.dataset.payloadBytes = String(data.spec.length);
+      st.drawn = true;
+      seek(st, st.t);
+      if (st.playing) play(st);
+    })
     .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
   return () => pause(el.__skipsnn);
 }
