@@ -159,3 +159,7 @@ def sweep_gpu(model: SkipSNN, signals: torch.Tensor, sync) -> None:
 
     seconds = median_seconds(run, 3, warmup=1, sync=sync)
     print(f"sweep, 360 samples x 9 noise levels x (gated + forced open) on the GPU: {seconds:6.2f} s (goal <= 1 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -142,5 +142,5 @@ def percent(value: float, digits: int = 0) -> str:
 def events_at(sample: Sample, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x, y, polarity) of the events in frame t, from the flattened channel p*H*W + y*W + x."""
     W, H, _ = sample.sensor_size
-    ch = sample.x[t].nonzero().flatten().numpy()
+    ch = np.flatnonzero(sample.x[t].numpy())
     return ch % W, (ch // W) % H, ch // (H * W)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -90,26 +92,31 @@ def _padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
     return float(lo - pad * span), float(hi + pad * span)
 
 
-def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[go.Scatter]:
-    """Per-class curves (T, C) as few WebGL traces: every class in one grey trace (NaN-separated),
-    then each highlighted class (e.g. the prediction, the true label) in its own colour."""
+def _class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[dict]:
+    """Per-class curves (T, C) as few traces: every class in one grey trace (NaN-separated), then each
+    highlighted class (e.g. the prediction, the true label) in its own colour."""
     T, C = values.shape
     t = np.arange(T, dtype=np.float32)
     gap = np.full((C, 1), np.nan, np.float32)
     x = np.concatenate([np.tile(t, (C, 1)), gap], 1).ravel()
     y = np.concatenate([values.T.astype(np.float32), gap], 1).ravel()
     who = np.repeat(np.asarray(classes, dtype=object), T + 1)
-    traces = [go.Scatter(x=x, y=y, mode="lines", line=dict(color="#c5cad3", width=1), name=f"{what}, all classes",
-                           customdata=who, hovertemplate=f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>")]
+    traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"color": "#c5cad3", "width": 1},
+               "name": f"{what}, all classes", "customdata": who,
+               "hovertemplate": f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"}]
     for c, role in highlight.items():
         style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
-        traces.append(go.Scatter(x=t, y=_f32(values[:, c]), mode="lines", name=f"{what}, {role} {classes[c]}", line=style,
-                                   hovertemplate=f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"))
+        traces.append({"type": "scatter", "x": t, "y": _f32(values[:, c]), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
+                       "line": style, "hovertemplate": f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"})
     return traces
 
 
 def _highlight(prediction: int, label: int | None) -> dict[int, str]:
-    return {prediction: "prediction"} if label is None or label == prediction else {label: "true", prediction: "prediction"}
+    """Which classes to draw in colour: the prediction (none for a silent network) and the true label."""
+    roles = {} if prediction < 0 else {prediction: "prediction"}
+    if label is not None and label != prediction:
+        roles = {label: "true", **roles}
+    return roles
 
 
 def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
@@ -177,9 +184,42 @@ class Cursor:
     ranges: tuple[tuple[float, float], ...]  # each time panel's y range (the cursor line spans it)
 
 
-def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> tuple[go.Figure, Cursor]:
-    """Every panel on one time axis, the cursor at t = 0, no animation: the figure both the live chart and
-    ``explorer_figure`` are made from. Sample 0 of the trace.
+@lru_cache(maxsize=8)
+def _skeleton(panels: tuple[str, ...], span: int, height: int) -> str:
+    """The layout every Explorer figure with these panels shares (grid, titles, axes, template), as JSON text.
+
+    Built once with make_subplots; each figure starts from a copy and only fills in its data. Plotly's
+    validated objects cost ~100 ms per figure; plain dicts cost next to nothing.
+    """
+    n = len(panels)
+    fig = make_subplots(
+        rows=n, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
+        row_heights=[PANELS[p][0] for p in panels], specs=[[{"rowspan": span}, {}], *[[None, {}] for _ in range(n - 1)]],
+        subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
+                        *(PANELS[p][1] for p in panels)),
+    )
+    for row in range(1, n + 1):
+        fig.update_xaxes(matches=None if row == 1 else "x2", showticklabels=row == n, row=row, col=2)
+    fig.update_xaxes(title_text="time step (ms)", row=n, col=2)
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False, title_text="x (pixel)",
+                     title_standoff=2, row=1, col=1)
+    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="domain", showticklabels=False,
+                     title_text="y (pixel)", title_standoff=2, row=1, col=1)
+    if "gate" in panels:
+        fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=panels.index("gate") + 1, col=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0, showlegend=False,
+                      hovermode="closest", template="plotly_white")
+    return plotly.io.to_json(fig.layout, validate=False)
+
+
+def _scatter(axis: str, **props) -> dict:
+    """A scatter trace (plain dict) on the time panel with axis suffix ``axis`` ("" for the input picture)."""
+    return {"type": "scatter", "xaxis": "x" + axis, "yaxis": "y" + axis, **props}
+
+
+def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> tuple[dict, Cursor]:
+    """Every panel on one time axis, the cursor at t = 0, no animation: the figure (a plain dict, as Plotly takes
+    it) both the live chart and ``explorer_figure`` are made from. Sample 0 of the trace.
 
     ``meta`` lands in ``layout.meta`` (the view that drew it: lets a browser test see which rerun it shows).
     """
@@ -189,34 +229,27 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     gate = trace.gate[0].numpy()
     panels = panels_for(trace)
     n = len(panels)
-    row_of = {name: i + 1 for i, name in enumerate(panels)}  # panel -> subplot row (right column)
-    axis = {name: str(row + 1) for name, row in row_of.items()}  # panel -> its axis suffix: x2, y2, ...
-    span = 3 if trace.has_controller else 2  # rows the input picture spans on the left
-    fig = make_subplots(
-        figure=AnimatedFigure(), rows=n, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
-        row_heights=[PANELS[p][0] for p in panels],
-        specs=[[{"rowspan": span}, {}], *[[None, {}] for _ in range(n - 1)]],
-        shared_xaxes=False,
-        subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
-                        *(PANELS[p][1] for p in panels)),
-    )
+    axis = {name: str(i + 2) for i, name in enumerate(panels)}  # panel -> its axis suffix: x2, y2, ...
+    layout = json.loads(_skeleton(panels, 3 if trace.has_controller else 2, height))
+    data: list[dict] = []
     # animated traces first: ON, OFF, caption, then one cursor per time panel
-    marker = dict(size=9, symbol="square", line_width=0)
-    fig.add_trace(go.Scatter(mode="markers", name="ON event", marker=dict(color=ON, **marker), legendgroup="on",
-                             hovertemplate="ON event at x=%{x}, y=%{y}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(mode="markers", name="OFF event", marker=dict(color=OFF, **marker), legendgroup="off",
-                             hovertemplate="OFF event at x=%{x}, y=%{y}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(mode="text", showlegend=False, hoverinfo="skip", textfont=dict(size=13)), 1, 1)
-    for row in range(1, n + 1):
-        fig.add_trace(go.Scatter(mode="lines", line=dict(color="#222", width=1.5), showlegend=False, hoverinfo="skip",
-                                 cliponaxis=False), row, 2)
-    n_animated = 3 + n
+    marker = dict(size=9, symbol="square", line={"width": 0})
+    data.append(_scatter("", mode="markers", name="ON event", marker=dict(color=ON, **marker),
+                         hovertemplate="ON event at x=%{x}, y=%{y}<extra></extra>"))
+    data.append(_scatter("", mode="markers", name="OFF event", marker=dict(color=OFF, **marker),
+                         hovertemplate="OFF event at x=%{x}, y=%{y}<extra></extra>"))
+    data.append(_scatter("", mode="text", showlegend=False, hoverinfo="skip", textfont={"size": 13}))
+    for p in panels:
+        data.append(_scatter(axis[p], mode="lines", line={"color": "#222", "width": 1.5}, showlegend=False, hoverinfo="skip",
+                             cliponaxis=False))
+    n_animated = len(data)
 
     # static pictures (layout images: no per-trace rendering cost, untouched by the animation)
-    footprint = sample.x[sample.signal].sum(0).reshape(-1, H, W).sum(0).numpy()
+    x = sample.x.numpy()  # (T, N) 0/1
+    footprint = x[sample.signal.numpy()].sum(0, dtype=np.int32).reshape(-1, H, W).sum(0)
     shade = np.clip(footprint / max(footprint.max(), 1), 0, 1)[..., None]
     images = [_image("footprint", _rgb(shade, "#ffffff", "#b9bec6", scale=8), "x", "y", -0.5, -0.5, W, H)]
-    counts = sample.x.ne(0).sum(1).numpy()
+    counts = np.count_nonzero(x, axis=1)
     top = float(max(counts.max(), 1)) * 1.08
     a = axis["events"]
     images.append(_image("events per frame", _bars(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
@@ -235,38 +268,36 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
                              -0.5, 1.0, T, 1.0))
         y_ranges["gate"], y_titles["gate"] = (-0.1, 1.15), "gate"
         # controller membrane, threshold, pulses
-        row = row_of["controller"]
+        a = axis["controller"]
         u_c = _f32(trace.controller_u[0])
-        fig.add_trace(go.Scatter(x=t_axis, y=u_c, mode="lines", name="controller u", line=dict(color="#6a4c93", width=1.2),
-                                 hovertemplate="t=%{x}<br>controller u %{y:.3f}<extra></extra>"), row, 2)
+        data.append(_scatter(a, x=t_axis, y=u_c, mode="lines", name="controller u", line={"color": "#6a4c93", "width": 1.2},
+                             hovertemplate="t=%{x}<br>controller u %{y:.3f}<extra></extra>"))
         low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
         # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
         p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
         ts = _i32(np.flatnonzero(p10 | p100))
-        fig.add_trace(go.Scatter(x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
-                                 marker=dict(symbol=np.where(p100[ts], "star", "triangle-up").tolist(), size=7, color="#8e5f7d"),
-                                 hovertemplate="pulse at t=%{x}<extra></extra>"), row, 2)
+        data.append(_scatter(a, x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
+                             marker={"symbol": np.where(p100[ts], "star", "triangle-up").tolist(), "size": 7, "color": "#8e5f7d"},
+                             hovertemplate="pulse at t=%{x}<extra></extra>"))
         y_ranges["controller"] = _padded(low, max(float(u_c.max()), trace.controller_theta))
         y_titles["controller"] = "u (θc dashed)"
         thresholds.append(("controller", trace.controller_theta, "#6a4c93"))
     # output membranes, threshold, spikes
-    row = row_of["output"]
+    a = axis["output"]
     u_o = _f32(trace.output_u[0])
     s_o = trace.output_spikes[0].numpy()
     highlight = _highlight(int(trace.prediction[0]), sample.label)
-    for line in _class_lines(u_o, classes, highlight, "u"):
-        fig.add_trace(line, row, 2)
-    ts, cs = (_i32(a) for a in np.nonzero(s_o))
-    fig.add_trace(go.Scatter(x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
-                             marker=dict(color=[CLASS_COLORS[c % 10] for c in cs], size=5),
-                             customdata=[classes[c] for c in cs], hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"),
-                  row, 2)
+    data += [{**line, "xaxis": "x" + a, "yaxis": "y" + a} for line in _class_lines(u_o, classes, highlight, "u")]
+    ts, cs = (_i32(v) for v in np.nonzero(s_o))
+    data.append(_scatter(a, x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
+                         marker={"color": [CLASS_COLORS[c % 10] for c in cs], "size": 5}, customdata=[classes[c] for c in cs],
+                         hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"))
     y_ranges["output"] = _padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
     thresholds.append(("output", trace.output_theta, "#555"))
     # running class evidence
+    a = axis["evidence"]
     ev = _f32(trace.gated.evidence[0])
-    for line in _class_lines(ev, classes, highlight, "evidence"):
-        fig.add_trace(line, row_of["evidence"], 2)
+    data += [{**line, "xaxis": "x" + a, "yaxis": "y" + a} for line in _class_lines(ev, classes, highlight, "evidence")]
     y_ranges["evidence"] = (0.0, max(float(ev.max()), 0.05) * 1.08)
 
     # true signal window shaded on every time panel
@@ -277,27 +308,18 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
               "line": {"color": color, "dash": "dash", "width": 1}, "layer": "above"} for p, value, color in thresholds]
     window = [{"type": "rect", "xref": f"x{axis[p]}", "yref": f"y{axis[p]} domain", "x0": s0, "x1": s1, "y0": 0, "y1": 1,
                "fillcolor": SIGNAL, "line": {"width": 0}, "layer": "above"} for p in panels]
-
-    # axes: one time axis for the right column, the sensor image square on the left
-    for row in range(1, n + 1):
-        fig.update_xaxes(range=[-0.5, T - 0.5], matches=None if row == 1 else "x2", showticklabels=row == n, row=row, col=2)
-    fig.update_xaxes(title_text="time step (ms)", row=n, col=2)
-    ranges = [y_ranges[p] for p in panels]
     for p in panels:
-        fig.update_yaxes(range=list(y_ranges[p]), title_text=y_titles[p], row=row_of[p], col=2)
-    if trace.has_controller:
-        fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=row_of["gate"], col=2)
-    fig.update_xaxes(range=[-0.5, W - 0.5], showgrid=False, zeroline=False, constrain="domain", showticklabels=False,
-                     title_text="x (pixel)", title_standoff=2, row=1, col=1)
-    fig.update_yaxes(range=[H - 0.5, -2.5], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain",
-                     showticklabels=False, title_text="y (pixel)", title_standoff=2, row=1, col=1)
+        layout[f"xaxis{axis[p]}"]["range"] = [-0.5, T - 0.5]
+        layout[f"yaxis{axis[p]}"]["range"] = list(y_ranges[p])
+        layout[f"yaxis{axis[p]}"]["title"] = {"text": y_titles[p]}
+    layout["xaxis"]["range"], layout["yaxis"]["range"] = [-0.5, W - 0.5], [H - 0.5, -2.5]
+    layout.update(shapes=window + lines + sensor, images=images, meta=meta or {})
+    ranges = [y_ranges[p] for p in panels]
     # the cursor at t = 0
-    for animated, data in zip(fig.data, _cursor_frame_data(sample, trace, 0, ranges)):
-        animated.update({k: v for k, v in data.items() if k != "type"})
-    fig.add_plain(shapes=window + lines + sensor, images=images)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0,
-                      showlegend=False, hovermode="closest", template="plotly_white", meta=meta or {})
-    return fig, Cursor(0, 1, 2, tuple(range(3, n_animated)), tuple(ranges))
+    for animated, frame in zip(data, _cursor_frame_data(sample, trace, 0, ranges)):
+        animated.update({k: v for k, v in frame.items() if k != "type"})
+    assert n_animated == 3 + n
+    return {"data": data, "layout": layout}, Cursor(0, 1, 2, tuple(range(3, n_animated)), tuple(ranges))
 
 
 def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
@@ -306,7 +328,8 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     Self-contained (for an HTML file or a notebook); the app's live chart draws ``explorer_base`` and
     moves the cursor itself (ui/components/explorer_chart).
     """
-    fig, cursor = explorer_base(sample, trace, classes, height, meta)
+    spec, cursor = explorer_base(sample, trace, classes, height, meta)
+    fig = AnimatedFigure(spec)
     T = trace.gate.shape[1]
     n_animated = 3 + len(cursor.lines)
     unchanged = [{}] * (len(fig.data) - n_animated)  # static traces: listed, not changed
@@ -339,21 +362,21 @@ def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, m
     The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
     ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
     """
-    fig, cursor = explorer_base(sample, trace, classes, height, meta)
+    figure, cursor = explorer_base(sample, trace, classes, height, meta)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
-    rows, channels = sample.x.nonzero(as_tuple=True)  # row-major: sorted by step
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows.numpy(), minlength=T))])
+    rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=T))])
     steps = {"T": T, "W": W, "H": H, "offsets": _i32(offsets), "channels": _i32(channels),
              "gate": _i32(trace.gate[0]), "signal": _i32(sample.signal)}
-    spec = {"figure": fig.to_dict(), "steps": steps, "cursor": asdict(cursor), "colors": {"open": OPEN, "closed": "#5f6670"}}
+    spec = {"figure": figure, "steps": steps, "cursor": asdict(cursor), "colors": {"open": OPEN, "closed": "#5f6670"}}
     return plotly.io.json.to_json_plotly(spec).encode()
 
 
 def evidence_figure(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> go.Figure:
     """Running class evidence of one run (e.g. the forced-open network); prediction (and true label) in colour."""
     highlight = _highlight(int(readout.prediction[0]), label)
-    fig = go.Figure(_class_lines(_f32(readout.evidence[0]), classes, highlight, "evidence"))
+    fig = go.Figure([go.Scatter(line) for line in _class_lines(_f32(readout.evidence[0]), classes, highlight, "evidence")])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=title, font_size=13),
                       template="plotly_white", xaxis_title="time step (ms)", yaxis_title="evidence", uirevision=title,
                       showlegend=False)
