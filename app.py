@@ -17,8 +17,13 @@ st.set_page_config(page_title="SkipSNN Explorer", page_icon=str(ICON), layout="w
 def warm_up() -> threading.Thread:
     """Once per server process, in the background: load (or compile, the first time on a machine) the numba
     kernels, so no user's rerun pays for it."""
+    import torch
+
     from skipsnn_core.kernels import warm_up as compile_kernels
 
+    # One intra-op thread per torch call: a rerun's tensors are small, and Streamlit runs sessions in threads of
+    # their own, so the cores serve several sessions at once instead of spinning on one (bench/inference.py --threads).
+    torch.set_num_threads(1)
     thread = threading.Thread(target=compile_kernels, name="skipsnn-warm-up", daemon=True)
     thread.start()
     return thread

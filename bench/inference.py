@@ -91,7 +91,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--checkpoint", default=str(ROOT / "assets" / "nmnist_skipsnn.pt"))
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the app runs with 1)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
 
     if Path(args.checkpoint).is_file():
         model = load_checkpoint(args.checkpoint)
