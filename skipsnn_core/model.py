@@ -157,6 +157,7 @@ class Trace:
     gate_mode: GateMode
     output_theta: float  # threshold of output (and hidden) neurons
     has_controller: bool = True  # False: a plain SNN, whose gate is always open and controller_* are zeros
+    bias_offset: float = 0.0  # added to the controller's bias for this inference
 
     @property
     def rates(self) -> Tensor:
@@ -383,6 +384,7 @@ class SkipSNN(nn.Module):
             gate_mode=mode,
             output_theta=cfg.theta,
             has_controller=cfg.controller,
+            bias_offset=float(bias_offset),
         )
 
     def synaptic_ops(self, events: Tensor, gate: Tensor, hidden_spikes: Tensor, with_controller: bool) -> Tensor:
