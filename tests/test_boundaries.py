@@ -8,7 +8,7 @@ CORE = Path(__file__).resolve().parents[1] / "skipsnn_core"
 
 
 def test_no_streamlit_import_in_core_source():
-    offenders = [p.name for p in CORE.glob("*.py") if "import streamlit" in p.read_text() or "from streamlit" in p.read_text()]
+    offenders = [p.name for p in CORE.rglob("*.py") if "import streamlit" in p.read_text() or "from streamlit" in p.read_text()]
     assert offenders == []
 
 

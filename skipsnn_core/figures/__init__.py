@@ -1,0 +1,11 @@
+"""Figures: plain functions from a sample and its trace (or a checkpoint's records) to Plotly figures.
+
+One module per view; the palette and shared helpers live in ``common``.
+"""
+
+from .cards import sweep_figure, training_figure
+from .explorer import (PANELS, Cursor, evidence_figure, explorer_base, explorer_figure, explorer_payload, hidden_raster,
+                       panels_for)
+
+__all__ = ["PANELS", "Cursor", "evidence_figure", "explorer_base", "explorer_figure", "explorer_payload", "hidden_raster",
+           "panels_for", "sweep_figure", "training_figure"]

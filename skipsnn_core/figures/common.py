@@ -1,0 +1,81 @@
+"""What every figure shares: the palette, array helpers, class curves and pictures as layout images."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+ON, OFF = "#e4572e", "#2e86de"
+OPEN, CLOSED, SIGNAL = "#2a9d8f", "#c9ced6", "rgba(255, 196, 0, 0.18)"
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def i32(a) -> np.ndarray:
+    """Integer arrays go to the browser as int32: plotly.js has no 64-bit integer arrays."""
+    return np.asarray(a, dtype=np.int32)
+
+
+def padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
+    span = max(hi - lo, 1e-3)
+    return float(lo - pad * span), float(hi + pad * span)
+
+
+def class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: str) -> list[dict]:
+    """Per-class curves (T, C) as few traces: every class in one grey trace (NaN-separated), then each
+    highlighted class (e.g. the prediction, the true label) in its own colour."""
+    T, C = values.shape
+    t = np.arange(T, dtype=np.float32)
+    gap = np.full((C, 1), np.nan, np.float32)
+    x = np.concatenate([np.tile(t, (C, 1)), gap], 1).ravel()
+    y = np.concatenate([values.T.astype(np.float32), gap], 1).ravel()
+    who = np.repeat(np.asarray(classes, dtype=object), T + 1)
+    traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"color": "#c5cad3", "width": 1},
+               "name": f"{what}, all classes", "customdata": who,
+               "hovertemplate": f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"}]
+    for c, role in highlight.items():
+        style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
+        traces.append({"type": "scatter", "x": t, "y": f32(values[:, c]), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
+                       "line": style, "hovertemplate": f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"})
+    return traces
+
+
+def highlight_roles(prediction: int, label: int | None) -> dict[int, str]:
+    """Which classes to draw in colour: the prediction (none for a silent network) and the true label."""
+    roles = {} if prediction < 0 else {prediction: "prediction"}
+    if label is not None and label != prediction:
+        roles = {label: "true", **roles}
+    return roles
+
+
+def hex_rgb(color: str) -> np.ndarray:
+    return np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+
+
+def blend_image(weight: np.ndarray, low: str, high: str, scale: int = 1) -> np.ndarray:
+    """(rows, cols, 1) weights in [0, 1] -> (rows*scale, cols*scale, 3) uint8 between two colours."""
+    img = (hex_rgb(low) * (1 - weight) + hex_rgb(high) * weight).round().astype(np.uint8)
+    return img.repeat(scale, 0).repeat(scale, 1) if scale > 1 else img
+
+
+def bar_image(counts: np.ndarray, gate: np.ndarray, top: float, height: int = 60) -> np.ndarray:
+    """A bar chart as pixels: one column per frame, teal when admitted, grey when skipped."""
+    rows = np.arange(height)[::-1, None] + 0.5  # pixel centres, bottom row 0
+    filled = rows < counts[None, :] / top * height  # (height, T)
+    colour = np.where(gate[None, :, None], hex_rgb(OPEN), hex_rgb(CLOSED))
+    return np.where(filled[..., None], colour, hex_rgb("#ffffff")).astype(np.uint8)
+
+
+def layout_image(name: str, pixels: np.ndarray, xref: str, yref: str, x: float, y: float, sizex: float, sizey: float) -> dict:
+    """A layout image placed in data coordinates (x, y: top-left), stretched to (sizex, sizey)."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG", optimize=False)
+    return {"name": name, "source": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
+            "xref": xref, "yref": yref, "x": x, "y": y, "sizex": sizex, "sizey": sizey, "sizing": "stretch",
+            "xanchor": "left", "yanchor": "top", "layer": "below"}

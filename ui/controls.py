@@ -1,0 +1,112 @@
+"""The settings every view of one sample shares: the sample, its noise, and the gate. Drawn once here.
+
+The widgets keep their values for the whole session (``persist_state="session"``), so Explore, Why
+and Compare show the same run; the link carries them (ui/links.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from skipsnn_core import SkipSNN
+from skipsnn_core.explore import SampleSpec, ViewOptions
+from ui import links
+from ui.state import Selection
+
+T = 300
+MODES = {"mask": "mask (reference)", "freeze": "freeze (paper)"}
+GATES = {"controller": "the controller", "oracle": "oracle: signal window only", "open": "nobody: always open"}
+NO_GATE = "This checkpoint is a plain SNN: it has no controller, so every frame is admitted and there is no gate to set."
+KEEP = "session"  # widget values survive page switches
+
+
+@dataclass(frozen=True)
+class Settings:
+    spec: SampleSpec  # which sample, in which noise
+    view: ViewOptions  # how the gate runs
+    link: dict  # the link to these settings (ids only)
+
+
+def seed(model: SkipSNN, selection: Selection, n_samples: int, L: int) -> None:
+    """Seed the widgets from the link once per session (call before ``controls``), and show what the link got wrong."""
+    gated = model.config.controller
+    params = [
+        links.IntParam("sample", 0, 0, n_samples - 1),
+        links.IntParam("noise", 1, 0, 8),
+        links.IntParam("start", 120, 0, T - L),
+        links.IntParam("seed", 0, 0, 2**31 - 1),
+        links.IntParam("t", 0, 0, T - 1, state="cursor_from_link"),  # the chart's cursor, placed once per session
+    ]
+    gate_params = [
+        links.FloatParam("theta", round(float(model.config.controller_theta), 2), -0.5, 2.0, 0.05),
+        links.ChoiceParam("mode", model.config.gate_mode, tuple(MODES)),
+        links.ChoiceParam("gate", "controller", tuple(GATES)),
+    ]
+    if not gated and "view" not in st.session_state.get("_links_read", set()):
+        asked = [p.key for p in gate_params if p.key in st.query_params]
+        if asked:
+            links.notice(f"{', '.join(f'`{k}`' for k in asked)} ignored: this checkpoint is a plain SNN and has no gate")
+    links.seed_from_url("view", params + (gate_params if gated else []))
+    links.show_notices()
+
+
+def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int) -> Settings:
+    """One row of widgets: sample (and a digit picker), noise level, signal start, gate threshold, mode and decider, seed.
+
+    ``labels``: the test split's labels; ``L``: its signal length in frames.
+    """
+    classes = [str(c) for c in range(model.config.n_classes)]
+    gated = model.config.controller
+
+    def pick_class() -> None:
+        digit = st.session_state["digit"]
+        if digit != "any":
+            matches = np.flatnonzero(labels == int(digit))
+            if len(matches):
+                st.session_state["sample"] = int(matches[0])
+
+    def pick_random() -> None:
+        st.session_state["sample"] = int(np.random.default_rng().integers(len(labels)))
+        st.session_state["digit"] = "any"
+
+    c1, c2, c3, c4, c5, c6 = st.columns([1.1, 0.9, 1.3, 1.3, 1.3, 1.1])
+    with c1:
+        index = st.number_input("Sample", 0, len(labels) - 1, key="sample", persist_state=KEEP,
+                                help=f"Recording in the test split (0–{len(labels) - 1})")
+    with c2:
+        st.selectbox("Digit", ["any", *classes], key="digit", on_change=pick_class, help="Jump to a recording of this digit")
+        st.button("Random", key="random", on_click=pick_random, width="stretch")
+    with c3:
+        level = st.slider("Noise level", 0, 8, key="noise", persist_state=KEEP,
+                          help="ON/OFF noise event pairs per noise frame (reference: 1)")
+        start = st.slider("Signal start", 0, T - L, key="start", persist_state=KEEP,
+                          help="First frame of the digit's events")
+    with c4:
+        if gated:
+            theta = st.slider("Gate threshold", -0.5, 2.0, step=0.05, key="theta", persist_state=KEEP,
+                              help="The controller's firing threshold at inference: higher opens the gate less often")
+        else:  # shown, disabled, with the reason (other keys: nothing of a gated model's state is touched)
+            st.slider("Gate threshold", -0.5, 2.0, round(float(model.config.controller_theta), 2), 0.05, key="theta_off",
+                      disabled=True, help=NO_GATE)
+    with c5:
+        if gated:
+            mode = st.radio("Gate mode", list(MODES), key="mode", horizontal=True, format_func=MODES.get, persist_state=KEEP,
+                            help="mask: a skipped frame's input synapses are silenced, membranes still decay. "
+                            "freeze: hidden and output layers hold their state and emit nothing while hibernating.")
+            gate_choice = st.selectbox("Gate decided by", list(GATES), key="gate", format_func=GATES.get, persist_state=KEEP,
+                                       help="What if the gate had looked exactly at the signal, or everywhere? Same weights.")
+        else:
+            st.radio("Gate mode", list(MODES), key="mode_off", horizontal=True, format_func=MODES.get, disabled=True,
+                     help=NO_GATE)
+            st.selectbox("Gate decided by", ["open"], key="gate_off", format_func=GATES.get, disabled=True, help=NO_GATE)
+    with c6:
+        seed_value = st.number_input("Seed", 0, 2**31 - 1, key="seed", persist_state=KEEP, help="Noise seed")
+
+    spec = SampleSpec(index=int(index), noise_level=int(level), start=int(start), seed=int(seed_value), T=T)
+    view = ViewOptions(controller_theta=float(theta), gate_mode=mode, gate=gate_choice) if gated else ViewOptions()
+    link = {"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
+            "start": spec.start, "seed": spec.seed, **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {})}
+    return Settings(spec, view, link)
