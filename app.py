@@ -30,8 +30,11 @@ def warm_up() -> threading.Thread:
 
 
 warm_up()
+# The page files live in views/, not pages/: Streamlit runs a pages/ folder as old-style pages until the first
+# st.navigation call of the process, so a link opened first after a start would bypass this file.
 page = st.navigation([
-    st.Page("pages/explore.py", title="Explore", icon=":material/insights:", default=True),
-    st.Page("pages/model_card.py", title="Model card", icon=":material/badge:"),
+    st.Page("views/explore.py", title="Explore", icon=":material/insights:", default=True),
+    st.Page("views/why.py", title="Why did the gate open?", icon=":material/manage_search:"),
+    st.Page("views/model_card.py", title="Model card", icon=":material/badge:"),
 ])
 page.run()

@@ -174,7 +174,7 @@ def test_plain_snn_has_no_gate_to_show(at):
 
 
 def test_model_card_page_shows_the_published_figures(at):
-    at.switch_page("pages/model_card.py").run()
+    at.switch_page("views/model_card.py").run()
     assert not at.exception and not at.error
     card = card_for(at.session_state["selection"].checkpoint)
     assert card is not None, "the shipped checkpoint has a card measured by the evaluate CLI"
@@ -240,7 +240,7 @@ def test_broken_checkpoint_file_is_reported(at, models_dir):
     at.text_input(key="checkpoint_path").input("broken.pt").run()
     assert not at.exception
     assert any("broken.pt" in e.value for e in at.error)
-    at.switch_page("pages/model_card.py").run()
+    at.switch_page("views/model_card.py").run()
     assert not at.exception and any("broken.pt" in e.value for e in at.error)
 
 
@@ -266,3 +266,46 @@ def test_a_shared_link_restores_the_dataset_and_model(at, nmnist_dir):
     assert fresh.session_state["selection"] == at.session_state["selection"]
     assert not fresh.warning, "a link the app wrote itself is valid"
     check(fresh)
+
+
+def test_why_page_splits_the_controller_input_like_the_core(at):
+    from skipsnn_core.explain import gate_attribution
+
+    at.switch_page("views/why.py").run()
+    assert not at.exception and not at.error
+    state = at.session_state
+    step = int(state["why_step"])
+    model = load_checkpoint(state["selection"].checkpoint, device="cpu")
+    data = framed(open_dataset("digits", None, "test"), FrameSpec())
+    sample = make_sample(data, SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
+                                          seed=int(state["seed"]), T=300))
+    trace = run_trace(model, sample, ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"]))
+    att = gate_attribution(model, trace)
+    assert bool(trace.controller_spikes[0, step]) and sample.signal[step], "it opens on the first spike inside the signal"
+    busy = [t for t in trace.controller_spikes[0].nonzero().flatten().tolist() if trace.hidden_spikes[0, t].any()]
+    step = busy[0]
+    at.number_input(key="why_step").set_value(step).run()
+    cards = shown(at)
+    assert cards["Controller input"] == f"{float(att.total[0, step]):+.3f}"
+    assert cards["from hidden spikes"] == f"{float(att.hidden[0, step].sum()):+.3f}"
+    assert cards["from bias"] == f"{float(att.bias[0, step]):+.3f}"
+    top = json.loads(at.get("plotly_chart")[1].proto.spec)
+    ids, _ = att.top_hidden(step, k=10)
+    assert top["layout"]["title"]["text"].startswith(f"The {len(ids)} hidden neurons")
+    shown_ids = [a["text"].split(":")[0] for a in top["layout"]["annotations"] if "receptive field" in a["text"]]
+    assert shown_ids == [f"neuron {h}" for h in ids], "the top neurons, largest push first"
+    at.button(key="why_next").click().run()
+    later = int(at.session_state["why_step"])
+    assert later > step and bool(trace.controller_spikes[0, later]), "next spike"
+    assert not (trace.controller_spikes[0, step + 1 : later]).any()
+    at.number_input(key="why_neuron").set_value(17).run()
+    assert not at.exception
+    inspected = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert inspected["layout"]["title"]["text"] == "Neuron 17 up close"
+
+
+def test_why_page_for_a_plain_snn_says_there_is_no_gate(at):
+    at.selectbox(key="model_digits").set_value("digits_snn").run()
+    at.switch_page("views/why.py").run()
+    assert not at.exception and not at.error
+    assert any("plain SNN" in i.value for i in at.info)

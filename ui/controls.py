@@ -21,6 +21,7 @@ MODES = {"mask": "mask (reference)", "freeze": "freeze (paper)"}
 GATES = {"controller": "the controller", "oracle": "oracle: signal window only", "open": "nobody: always open"}
 NO_GATE = "This checkpoint is a plain SNN: it has no controller, so every frame is admitted and there is no gate to set."
 KEEP = "session"  # widget values survive page switches
+CONTROL_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "seed")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ def seed(model: SkipSNN, selection: Selection, n_samples: int, L: int) -> None:
         if asked:
             links.notice(f"{', '.join(f'`{k}`' for k in asked)} ignored: this checkpoint is a plain SNN and has no gate")
     links.seed_from_url("view", params + (gate_params if gated else []))
+    for key in CONTROL_KEYS:  # a widget drawn on another page hands its value to this page's widget (Streamlit's
+        if key in st.session_state:  # documented way: re-assign it through the Session State API before drawing)
+            st.session_state[key] = st.session_state[key]
     links.show_notices()
 
 

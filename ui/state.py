@@ -20,6 +20,7 @@ from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
+from skipsnn_core.explain import GateAttribution, gate_attribution
 from skipsnn_core.figures import explorer_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +126,12 @@ def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
 @st.cache_data(show_spinner=False, max_entries=64)
 def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample) -> Trace:
     return run_trace(model_for(selection), _sample, view)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def attribution_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> GateAttribution:
+    """The controller's input by source for these settings (about 1 MB: the hidden part is (1, T, H))."""
+    return gate_attribution(model_for(selection), _trace)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
