@@ -35,7 +35,7 @@ def test_explorer_figure_frames_cursor_and_panels():
     assert all(c["x"] == [120, 120] for c in frame["data"][3:9]), "one cursor, every panel"
     assert "admitted" in frame["data"][2]["text"][0] or "skipped" in frame["data"][2]["text"][0]
     assert {im["name"] for im in spec["layout"]["images"]} == {"footprint", "events per frame", "gate", "hidden raster"}
-    assert all(t["type"] == "scatter" for t in spec["data"]), "SVG only: no WebGL context to set up on each rerun"
+    assert {t["type"] for t in spec["data"]} <= {"scatter", "heatmap"}, "SVG and canvas only: no WebGL context to set up"
     assert spec["layout"]["meta"] == {"view": {"controller_theta": 0.5}}
     assert len(pio.to_json(spec, validate=False)) < 2_000_000
 
@@ -67,3 +67,33 @@ def test_evidence_and_training_figures():
     hist = [{"epoch": 1, "accuracy": 0.5, "state_updates": 0.4, "gate_recall": 0.7}, {"epoch": 2, "accuracy": 0.6, "state_updates": 0.3, "gate_recall": 0.8}]
     assert len(training_figure(hist).data) == 3
     json.dumps(training_figure(hist).to_plotly_json(), default=str)
+
+
+def values(v) -> list:
+    """A trace array as a list, whether plotly kept it as an array or wrote it as a typed array (dtype, base64 bdata)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(np.asarray(v).tolist())
+
+
+def test_panels_show_their_thresholds_and_name_what_the_pointer_is_over():
+    sample, trace = sample_and_trace(scale=30)
+    spec = explorer_figure(sample, trace, CLASSES).to_dict()
+    layout, names = spec["layout"], [t.get("name") for t in spec["data"]]
+    ranges = {a["title"]["text"]: a["range"] for k, a in layout.items() if k.startswith("yaxis") and a.get("title", {}).get("text")}
+    lo, hi = ranges["u (θc dashed)"]
+    assert lo < trace.controller_theta < hi and hi - lo < 8, "the controller axis is clipped around θc, not stretched to its peaks"
+    lo, hi = ranges["u (θ dashed)"]
+    assert lo < trace.output_theta < hi
+    full = explorer_figure(sample, trace, CLASSES, full_range=True).to_dict()["layout"]
+    full_ranges = {a["title"]["text"]: a["range"] for k, a in full.items() if k.startswith("yaxis") and a.get("title", {}).get("text")}
+    assert full_ranges["u (θc dashed)"][1] >= float(trace.controller_u[0].max())
+    assert {"events per frame", "gate", "controller spike", "spike → next frame"} <= set(names)
+    spikes = spec["data"][names.index("controller spike")]
+    assert values(spikes["x"]) == trace.controller_spikes[0].nonzero().flatten().tolist()
+    arrows = values(spec["data"][names.index("spike → next frame")]["x"])
+    assert all(b == a + 1 for a, b in zip(arrows[0::3], arrows[1::3])), "each arrow runs from a spike at t to frame t + 1"
+    rows = next(t for t in spec["data"] if t["type"] == "heatmap")
+    assert "hidden neuron %{customdata[0]}" in rows["hovertemplate"]

@@ -68,7 +68,10 @@ def explorer() -> None:
     if gated:
         chart, side = st.columns([4, 1])
     with chart:
-        cursor = explorer_chart(explorer_payload_for(selection, spec, view, sample, trace), key="explorer_chart",
+        full = st.toggle("Full membrane ranges", key="explore_full",
+                         help="Off: the controller and output axes are clipped around their thresholds, so every crossing "
+                         "shows; peaks leave the plot. On: each axis spans its whole curve.")
+        cursor = explorer_chart(explorer_payload_for(selection, spec, view, full, sample, trace), key="explorer_chart",
                                 cursor=st.session_state["cursor_from_link"])
     links.publish({**link, "t": cursor})
     if not gated:

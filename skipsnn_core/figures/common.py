@@ -79,3 +79,19 @@ def layout_image(name: str, pixels: np.ndarray, xref: str, yref: str, x: float, 
     return {"name": name, "source": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(),
             "xref": xref, "yref": yref, "x": x, "y": y, "sizex": sizex, "sizey": sizey, "sizing": "stretch",
             "xanchor": "left", "yanchor": "top", "layer": "below"}
+
+
+def zoomed_range(values: np.ndarray, threshold: float, full: bool) -> list[float]:
+    """A y range that shows the threshold: the whole curve when ``full``, else clipped around θ.
+
+    A membrane that peaks at 60 would squeeze a threshold of 0.5 and every crossing of it into a few pixels;
+    the clipped range keeps θ in the lower half and lets the peaks leave the plot.
+    """
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if full:
+        lo, hi = min(lo, threshold), max(hi, threshold)
+    else:
+        below = max(threshold - lo, 0.2)
+        lo, hi = threshold - min(below, 3.0) - 0.1, threshold + max(1.0, 1.5 * min(below, 3.0))
+    span = max(hi - lo, 1e-3)
+    return [lo - 0.06 * span, hi + 0.06 * span]

@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from ..explore import Sample, events_at
 from ..model import Trace
 from .common import (CLASS_COLORS, CLOSED, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
-                     layout_image, padded)
+                     layout_image, padded, zoomed_range)
 
 SPEEDS = (("▶ 16 ms/s", 60), ("▶▶ 64 ms/s", 15), ("▶ 4 ms/s", 240))  # label: sensor time per second; frame duration
 
@@ -72,13 +72,18 @@ def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tupl
     ]
 
 
-def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
-    """Spikes of the active hidden neurons, (n_active, T) bool, ordered by first spike (then by count)."""
+def hidden_order(trace: Trace) -> np.ndarray:
+    """Ids of the active hidden neurons of sample 0, ordered by first spike (then by spike count)."""
     spikes = trace.hidden_spikes[0].numpy()  # (T, H) bool
     active = np.flatnonzero(spikes.any(0))
     first = spikes[:, active].argmax(0)
-    order = active[np.lexsort((-spikes[:, active].sum(0), first))]
-    return spikes[:, order].T, len(order)
+    return active[np.lexsort((-spikes[:, active].sum(0), first))]
+
+
+def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
+    """Spikes of the active hidden neurons, (n_active, T) bool, in ``hidden_order``."""
+    order = hidden_order(trace)
+    return trace.hidden_spikes[0].numpy()[:, order].T, len(order)
 
 
 # The time panels, top to bottom: (name, relative height, title). A plain SNN has no gate and no controller,
@@ -143,11 +148,14 @@ def _scatter(axis: str, **props) -> dict:
     return {"type": "scatter", "xaxis": "x" + axis, "yaxis": "y" + axis, **props}
 
 
-def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> tuple[dict, Cursor]:
+def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
+                  full_range: bool = False) -> tuple[dict, Cursor]:
     """Every panel on one time axis, the cursor at t = 0, no animation: the figure (a plain dict, as Plotly takes
     it) both the live chart and ``explorer_figure`` are made from. Sample 0 of the trace.
 
     ``meta`` lands in ``layout.meta`` (the view that drew it: lets a browser test see which rerun it shows).
+    ``full_range``: membrane axes span the whole curves; by default they are clipped around the thresholds,
+    so the crossings that decide the gate and the outputs stay visible next to peaks of 60.
     """
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
@@ -179,12 +187,23 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     top = float(max(counts.max(), 1)) * 1.08
     a = axis["events"]
     images.append(layout_image("events per frame", bar_image(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
+    status = np.where(gate, "admitted", "skipped") + np.where(sample.signal.numpy(), " · signal", "")
+    data.append(_scatter(a, x=t_axis, y=f32(counts), mode="markers", marker={"opacity": 0, "size": 6}, name="events per frame",
+                         customdata=status, hovertemplate="frame %{x}: %{y} events, %{customdata}<extra></extra>"))
     spikes, n_active = hidden_raster(trace)
     if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
         spikes = np.zeros((1, T), dtype=bool)
     a = axis["hidden"]
     images.append(layout_image("hidden raster", blend_image(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
                          "x" + a, "y" + a, -0.5, n_active - 0.5, T, max(n_active, 1)))
+    if n_active:  # hover on a row names its neuron: one invisible cell per row, a few bytes each
+        ids = hidden_order(trace)
+        rows = spikes[:n_active]
+        data.append({"type": "heatmap", "xaxis": "x" + a, "yaxis": "y" + a, "z": np.zeros((n_active, 1), np.int8),
+                     "x": [-0.5, T - 0.5], "y": np.arange(n_active + 1, dtype=np.float32) - 0.5, "opacity": 0, "showscale": False,
+                     "customdata": np.stack([ids, rows.sum(1), rows.argmax(1)], 1)[:, None, :].astype(np.int32),
+                     "hovertemplate": "hidden neuron %{customdata[0]}: %{customdata[1]} spikes, the first at t=%{customdata[2]}"
+                     "<extra></extra>", "hoverongaps": False})
     y_ranges = {"events": (0.0, top), "hidden": (-0.5, max(n_active, 1) - 0.5)}
     y_titles = {"events": "events", "hidden": f"{n_active} active", "output": "u (θ dashed)", "evidence": "rate"}
     thresholds = []  # dashed threshold lines, as shapes (static layout survives the animation)
@@ -193,19 +212,31 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
         images.append(layout_image("gate", blend_image(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x" + a, "y" + a,
                              -0.5, 1.0, T, 1.0))
         y_ranges["gate"], y_titles["gate"] = (-0.1, 1.15), "gate"
+        spiked = np.flatnonzero(trace.controller_spikes[0].numpy())
+        lag = spiked[spiked + 1 < T]  # an arrow from each controller spike at t to the frame it admits, t + 1
+        data.append(_scatter(a, x=np.stack([lag, lag + 1, lag * np.nan], 1).ravel().astype(np.float32),
+                             y=np.tile(np.array([0.1, 0.9, np.nan], np.float32), len(lag)), mode="lines",
+                             line={"color": "#1d2430", "width": 0.8}, hoverinfo="skip", name="spike → next frame"))
+        data.append(_scatter(a, x=t_axis, y=np.full(T, 0.5, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
+                             name="gate", customdata=np.where(gate, "admitted", "skipped"),
+                             hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
         # controller membrane, threshold, pulses
         a = axis["controller"]
         u_c = f32(trace.controller_u[0])
         data.append(_scatter(a, x=t_axis, y=u_c, mode="lines", name="controller u", line={"color": "#6a4c93", "width": 1.2},
                              hovertemplate="t=%{x}<br>controller u %{y:.3f}<extra></extra>"))
-        low = float(min(u_c.min(), trace.controller_theta)) - 0.15 * (float(u_c.max()) - float(u_c.min()) + 1e-3)
+        lo, hi = zoomed_range(u_c, trace.controller_theta, full_range)
+        low = lo - 0.08 * (hi - lo)  # the pulse markers' row, under the curve
         # the slow pulses, P10 (triangles) and P100 (stars), in one trace; P1 and P2 are every step and every other
         p10, p100 = np.arange(T) % 10 == 0, np.arange(T) % 100 == 0
         ts = i32(np.flatnonzero(p10 | p100))
         data.append(_scatter(a, x=ts, y=np.full(len(ts), low, np.float32), mode="markers", name="pulses P10 / P100",
                              marker={"symbol": np.where(p100[ts], "star", "triangle-up").tolist(), "size": 7, "color": "#8e5f7d"},
                              hovertemplate="pulse at t=%{x}<extra></extra>"))
-        y_ranges["controller"] = padded(low, max(float(u_c.max()), trace.controller_theta))
+        data.append(_scatter(a, x=i32(spiked), y=np.minimum(u_c[spiked], hi - 0.04 * (hi - lo)), mode="markers",
+                             name="controller spike", marker={"symbol": "triangle-down", "size": 7, "color": "#6a4c93"},
+                             hovertemplate="controller spike at t=%{x}: the next frame is admitted<extra></extra>"))
+        y_ranges["controller"] = (low - 0.06 * (hi - lo), hi)
         y_titles["controller"] = "u (θc dashed)"
         thresholds.append(("controller", trace.controller_theta, "#6a4c93"))
     # output membranes, threshold, spikes
@@ -218,7 +249,8 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     data.append(_scatter(a, x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
                          marker={"color": [CLASS_COLORS[c % 10] for c in cs], "size": 5}, customdata=[classes[c] for c in cs],
                          hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"))
-    y_ranges["output"] = padded(min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
+    y_ranges["output"] = tuple(zoomed_range(u_o, trace.output_theta, full_range)) if not full_range else padded(
+        min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
     thresholds.append(("output", trace.output_theta, "#555"))
     # running class evidence
     a = axis["evidence"]
@@ -248,13 +280,14 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     return {"data": data, "layout": layout}, Cursor(0, 1, 2, tuple(range(3, n_animated)), tuple(ranges))
 
 
-def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> go.Figure:
+def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
+                    full_range: bool = False) -> go.Figure:
     """The Explorer figure with Plotly's own animation: one frame per step, a slider and play buttons.
 
     Self-contained (for an HTML file or a notebook); the app's live chart draws ``explorer_base`` and
     moves the cursor itself (ui/components/explorer_chart).
     """
-    spec, cursor = explorer_base(sample, trace, classes, height, meta)
+    spec, cursor = explorer_base(sample, trace, classes, height, meta, full_range)
     fig = AnimatedFigure(spec)
     T = trace.gate.shape[1]
     n_animated = 3 + len(cursor.lines)
@@ -282,13 +315,14 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
     return fig
 
 
-def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None) -> bytes:
+def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
+                     full_range: bool = False) -> bytes:
     """What the live Explorer chart receives: the base figure and the events of every frame, as JSON bytes.
 
     The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
     ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
     """
-    figure, cursor = explorer_base(sample, trace, classes, height, meta)
+    figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step

@@ -13,27 +13,11 @@ from plotly.subplots import make_subplots
 from ..explain import GateAttribution, receptive_field
 from ..explore import Sample, events_at
 from ..model import SkipSNN, Trace
-from .common import CLOSED, OFF, ON, OPEN, SIGNAL, f32, hex_rgb, i32
+from .common import CLOSED, OFF, ON, OPEN, SIGNAL, f32, hex_rgb, i32, zoomed_range
 
 HIDDEN, BIAS = "#2a9d8f", "#8a8f98"
 PULSE_COLORS = ("#d7c4e4", "#b08ea2", "#8e5f7d", "#5b2a52")  # P1, P2, P10, P100: light to dark
 CONTROLLER = "#6a4c93"
-
-
-def zoomed_range(values: np.ndarray, threshold: float, full: bool) -> list[float]:
-    """A y range that shows the threshold: the whole curve when ``full``, else clipped around θ.
-
-    A membrane that peaks at 60 would squeeze a threshold of 0.5 and every crossing of it into a few pixels;
-    the clipped range keeps θ in the lower half and lets the peaks leave the plot.
-    """
-    lo, hi = float(np.min(values)), float(np.max(values))
-    if full:
-        lo, hi = min(lo, threshold), max(hi, threshold)
-    else:
-        below = max(threshold - lo, 0.2)
-        lo, hi = threshold - min(below, 3.0) - 0.1, threshold + max(1.0, 1.5 * min(below, 3.0))
-    span = max(hi - lo, 1e-3)
-    return [lo - 0.06 * span, hi + 0.06 * span]
 
 
 def why_figure(sample: Sample, trace: Trace, att: GateAttribution, step: int, full_range: bool = False,
