@@ -52,6 +52,50 @@ def make_sample(data: Framed, spec: SampleSpec) -> Sample:
 
 
 GateChoice = Literal["controller", "oracle", "open"]
+EDIT_CODES = {"o": 1, "c": 0}  # forced open, forced closed
+
+
+def parse_edits(text: str, T: int) -> tuple[tuple[int, int, int], ...]:
+    """Gate edits from their compact form, e.g. ``"o120-169,c200"``: (first, last, value) runs, value 1 open, 0 closed.
+
+    Raises ValueError naming the part that cannot be read or that falls outside steps 1..T-1 (step 0 is always open).
+    """
+    runs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, span = part[:1], part[1:]
+        first, dash, last = span.partition("-")
+        if code not in EDIT_CODES or not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(f"gate edit {part!r} is not of the form o120-169 (open) or c200 (closed)")
+        a, b = int(first), int(last or first)
+        if not 1 <= a <= b <= T - 1:
+            raise ValueError(f"gate edit {part!r} is outside steps 1-{T - 1}")
+        runs.append((a, b, EDIT_CODES[code]))
+    return tuple(runs)
+
+
+def edits_override(edits: tuple[tuple[int, int, int], ...], T: int) -> torch.Tensor:
+    """(T,) gate override from edits applied in order: -1 where the controller decides, else the forced value."""
+    override = torch.full((T,), -1)
+    for a, b, value in edits:
+        override[a : b + 1] = value
+    return override
+
+
+def format_edits(override: torch.Tensor) -> str:
+    """The compact form of an override: its runs of forced steps, e.g. ``"o120-169,c200"`` ("" when none)."""
+    o = override.tolist()
+    parts, t = [], 0
+    while t < len(o):
+        if o[t] < 0:
+            t += 1
+            continue
+        end = t
+        while end + 1 < len(o) and o[end + 1] == o[t]:
+            end += 1
+        code = "o" if o[t] == 1 else "c"
+        parts.append(f"{code}{t}" if end == t else f"{code}{t}-{end}")
+        t = end + 1
+    return ",".join(parts)
 
 
 @dataclass(frozen=True)
@@ -60,6 +104,7 @@ class ViewOptions:
     gate_mode: GateMode | None = None  # None: as trained
     bias_offset: float = 0.0
     gate: GateChoice = "controller"  # who decides: the controller, the oracle (open on the signal only), always open
+    edits: str = ""  # steps forced open or closed on top of the controller, compact form (parse_edits)
 
 
 def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
@@ -68,6 +113,9 @@ def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
         override = sample.signal.long()
     elif view.gate == "open":
         override = "open"
+    elif view.edits:  # "what if it had looked here?": the controller decides except where the user forced the gate
+        T = sample.x.shape[0]
+        override = edits_override(parse_edits(view.edits, T), T)
     return model.trace(
         sample.x[None], controller_theta=view.controller_theta, gate_mode=view.gate_mode, bias_offset=view.bias_offset,
         gate_override=override,

@@ -41,7 +41,9 @@ def expected(app: AppTest) -> dict[str, str]:
     spec = SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
                       seed=int(state["seed"]), T=300)
     gated = model.config.controller
-    view = ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"], gate=state["gate"]) if gated else ViewOptions()
+    edits = state["edits"] if "edits" in state and state["gate"] == "controller" else ""
+    view = ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"], gate=state["gate"],
+                       edits=edits) if gated else ViewOptions()
     sample = make_sample(data, spec)
     s = summarize(sample, run_trace(model, sample, view))
     classes = [str(c) for c in range(10)]
@@ -309,3 +311,31 @@ def test_why_page_for_a_plain_snn_says_there_is_no_gate(at):
     at.switch_page("views/why.py").run()
     assert not at.exception and not at.error
     assert any("plain SNN" in i.value for i in at.info)
+
+
+def test_a_link_with_gate_edits_reproduces_them():
+    """Steps forced on the gate travel in the link; the edited run is shown against the controller's own."""
+    from skipsnn_core.explore import edits_override, parse_edits
+
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params["edits"] = "c121-140,o200-210"
+    app.run()
+    assert not app.exception and not app.warning
+    check(app)  # the main cards are the edited run, as the core computes it
+    state = app.session_state
+    model = load_checkpoint(state["selection"].checkpoint, device="cpu")
+    sample = make_sample(framed(open_dataset("digits", None, "test"), FrameSpec()), SampleSpec(start=120, T=300))
+    edited = model.trace(sample.x[None], gate_override=edits_override(parse_edits("c121-140,o200-210", 300), 300))
+    assert not edited.gate[0, 121:141].any() and edited.gate[0, 200:211].all()
+    own = summarize(sample, run_trace(model, sample, ViewOptions()))
+    cards = {m.label: (m.value, m.delta) for m in app.metric}
+    assert cards["Prediction, edited"][1] == f"controller's own: {own.prediction} {'✓' if own.correct else '✗'}"
+    assert cards["State updates, edited"][0] == percent(float(edited.gate.float().mean()), 1)
+    assert app.query_params["edits"] == "c121-140,o200-210"
+    app.button(key="edit_clear").click().run()
+    assert "edits" not in app.query_params and "Prediction, edited" not in {m.label for m in app.metric}
+    app.button(key="edit_undo").click().run()
+    assert app.session_state["edits"] == "c121-140,o200-210", "undo brings the cleared edits back"
+    app.selectbox(key="gate").set_value("oracle").run()
+    check(app)
+    assert "Prediction, edited" not in {m.label for m in app.metric}, "edits apply to the controller's gate only"

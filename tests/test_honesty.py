@@ -71,3 +71,20 @@ def test_evaluation_noise_does_not_depend_on_batch_size(frames_of_zeros):
         model.fc_out.weight.mul_(30)
     a, b = (evaluate(model, data, noise, batch_size=bs) for bs in (1, 4))
     assert a == b, "the same figures whatever the batch size"
+
+
+def test_gate_edits_round_trip_and_bad_ones_are_named():
+    from skipsnn_core.explore import edits_override, format_edits, parse_edits
+
+    edits = parse_edits("o120-169, c200,o5", 300)
+    assert edits == ((120, 169, 1), (200, 200, 0), (5, 5, 1))
+    override = edits_override(edits, 300)
+    assert override[120:170].eq(1).all() and override[200] == 0 and override[5] == 1
+    assert int((override >= 0).sum()) == 52 and override[0] == -1
+    assert format_edits(override) == "o5,o120-169,c200"
+    assert edits_override(parse_edits("o10-20,c15", 300), 300)[15] == 0, "later edits win"
+    assert format_edits(edits_override(parse_edits("o10-20,c15", 300), 300)) == "o10-14,c15,o16-20"
+    assert parse_edits("", 300) == ()
+    for bad in ("x12", "o12-", "o-5", "o0", "o250-300", "c20-10", "o1e3"):
+        with pytest.raises(ValueError, match="gate edit"):
+            parse_edits(bad, 300)

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from skipsnn_core import SkipSNN
-from skipsnn_core.explore import SampleSpec, ViewOptions
+from skipsnn_core.explore import SampleSpec, ViewOptions, edits_override, format_edits, parse_edits
 from ui import links
 from ui.state import Selection
 
@@ -45,6 +45,7 @@ def seed(model: SkipSNN, selection: Selection, n_samples: int, L: int) -> None:
         links.FloatParam("theta", round(float(model.config.controller_theta), 2), -0.5, 2.0, 0.05),
         links.ChoiceParam("mode", model.config.gate_mode, tuple(MODES)),
         links.ChoiceParam("gate", "controller", tuple(GATES)),
+        links.TextParam("edits", "", lambda text: parse_edits(text, T)),  # steps forced open/closed, e.g. o120-169,c200
     ]
     if not gated and "view" not in st.session_state.get("_links_read", set()):
         asked = [p.key for p in gate_params if p.key in st.query_params]
@@ -110,7 +111,55 @@ def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int) -
         seed_value = st.number_input("Seed", 0, 2**31 - 1, key="seed", persist_state=KEEP, help="Noise seed")
 
     spec = SampleSpec(index=int(index), noise_level=int(level), start=int(start), seed=int(seed_value), T=T)
-    view = ViewOptions(controller_theta=float(theta), gate_mode=mode, gate=gate_choice) if gated else ViewOptions()
+    edits = st.session_state.get("edits", "") if gated and gate_choice == "controller" else ""
+    view = ViewOptions(controller_theta=float(theta), gate_mode=mode, gate=gate_choice, edits=edits) if gated else ViewOptions()
     link = {"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
-            "start": spec.start, "seed": spec.seed, **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {})}
+            "start": spec.start, "seed": spec.seed,
+            **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {}), **({"edits": edits} if edits else {})}
     return Settings(spec, view, link)
+
+
+BRUSH = {"open": 1, "closed": 0, "free": -1}
+BRUSH_LABELS = {"open": "force open", "closed": "force closed", "free": "give back to the controller"}
+
+
+def apply_chart_edit(steps: tuple[int, int] | None) -> None:
+    """Force the steps the user picked on the gate (first..last) to the chosen brush; keep the old edits for Undo."""
+    if steps is None or st.session_state.get("gate", "controller") != "controller":
+        return
+    first, last = max(1, steps[0]), min(T - 1, steps[1])  # step 0 is always open
+    if first > last:
+        return
+    before = st.session_state.get("edits", "")
+    override = edits_override(parse_edits(before, T), T)
+    override[first : last + 1] = BRUSH[st.session_state.get("edit_brush", "open")]
+    st.session_state["edits"] = format_edits(override)
+    st.session_state.setdefault("edit_history", []).append(before)
+
+
+def undo_edit() -> None:
+    history = st.session_state.get("edit_history") or [""]
+    st.session_state["edits"] = history.pop()
+
+
+def clear_edits() -> None:
+    st.session_state.setdefault("edit_history", []).append(st.session_state.get("edits", ""))
+    st.session_state["edits"] = ""
+
+
+def edit_controls(model: SkipSNN) -> None:
+    """What a click or a box selection on the gate does, and the edits made so far (undo, clear)."""
+    if not model.config.controller:
+        return
+    if st.session_state.get("gate", "controller") != "controller":
+        st.caption("Gate edits apply on top of the controller: choose *Gate decided by: the controller* to edit it.")
+        return
+    edits = parse_edits(st.session_state.get("edits", ""), T)
+    c1, c2, c3, c4 = st.columns([2.2, 3.2, 0.8, 0.8])
+    c1.radio("A click on the gate will", list(BRUSH), key="edit_brush", format_func=BRUSH_LABELS.get, horizontal=True,
+             help="Click a step on the gate panel, or press ⬚ Select steps and drag across it. The network re-runs with "
+             "those frames forced; the rest the controller decides.")
+    c2.markdown("**Gate edits:** " + (", ".join(f"{'open' if v else 'closed'} {a}" + (f"–{b}" if b > a else "") for a, b, v in edits)
+                                       if edits else "none (the controller decides every step)"))
+    c3.button("Undo", key="edit_undo", on_click=undo_edit, disabled=not st.session_state.get("edit_history"), width="stretch")
+    c4.button("Clear", key="edit_clear", on_click=clear_edits, disabled=not edits, width="stretch")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence, Union
+from typing import Callable, Mapping, Sequence, Union
 
 import streamlit as st
 
@@ -46,7 +46,15 @@ class ChoiceParam:
     state: str | None = None
 
 
-Param = Union[IntParam, FloatParam, ChoiceParam]
+@dataclass(frozen=True)
+class TextParam:
+    key: str
+    default: str
+    check: Callable[[str], object]  # raises ValueError (with the reason) for a value it cannot take
+    state: str | None = None
+
+
+Param = Union[IntParam, FloatParam, ChoiceParam, TextParam]
 
 
 def _number(text: str) -> float | None:
@@ -60,6 +68,12 @@ def _number(text: str) -> float | None:
 def read(param: Param, text: str) -> tuple[object, str | None]:
     """The value a link's ``text`` gives ``param``, and a notice when it was not usable as given."""
     given = f"`{param.key}={text[:40]}`"
+    if isinstance(param, TextParam):
+        try:
+            param.check(text)
+        except ValueError as e:
+            return param.default, f"{given}: {e}; ignored"
+        return text, None
     if isinstance(param, ChoiceParam):
         if text in param.choices:
             return text, None
@@ -127,7 +141,7 @@ def seed_from_url(scope: str, params: Sequence[Param], others: Sequence[str] | N
         if isinstance(p, ChoiceParam):
             if value not in p.choices:
                 st.session_state[key] = p.default
-        elif not p.lo <= value <= p.hi:
+        elif isinstance(p, (IntParam, FloatParam)) and not p.lo <= value <= p.hi:
             st.session_state[key] = min(max(value, p.lo), p.hi)
 
 

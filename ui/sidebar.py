@@ -97,4 +97,4 @@ def sidebar() -> Selection:
     return selection
 
 
-PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "seed", "t", "step", "neuron")  # the pages' link keys
+PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "edits", "seed", "t", "step", "neuron")  # the pages' link keys

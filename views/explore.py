@@ -1,12 +1,15 @@
 """Explore: one sample through SkipSNN, with the gate, membranes and spikes on one time axis."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from skipsnn_core.explore import percent, summarize, verdict
 from skipsnn_core.figures import evidence_figure
+from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links
 from ui.sidebar import sidebar
-from ui.components.explorer_chart import explorer_chart
+from ui.components.explorer_chart import edit_of, explorer_chart
 from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
 
 st.title("Event attention, step by step")
@@ -28,6 +31,24 @@ except SHOWN_ERRORS as e:
 classes = [str(c) for c in range(model.config.n_classes)]
 gated = model.config.controller
 controls.seed(model, selection, len(data.y), data.x.shape[1])
+
+
+def edited_against_controller(spec, view, sample, trace, s) -> None:
+    """The edited run beside the controller's own: what forcing those frames changed."""
+    plain = replace(view, edits="")
+    own = trace_for(selection, spec, plain, sample)
+    o = summarize(sample, own)
+    st.markdown("**What the edits changed** (edited run against the controller's own, same sample)")
+    m = st.columns(4)
+    m[0].metric("Prediction, edited", verdict(s.prediction, s.label, classes), f"controller's own: {verdict(o.prediction, o.label, classes)}",
+                delta_color="off", delta_arrow="off")
+    m[1].metric("Confidence, edited", "–" if s.silent else percent(s.confidence),
+                None if s.silent or o.silent else f"{100 * (s.confidence - o.confidence):+.0f} points")
+    m[2].metric("State updates, edited", percent(s.state_updates, 1), f"{100 * (s.state_updates - o.state_updates):+.1f} points",
+                delta_color="inverse")
+    m[3].metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", f"{(s.synops - o.synops) / 1e6:+.2f} M", delta_color="inverse")
+    st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own)], classes), key="edit_compare",
+                    width="stretch", config={"displaylogo": False})
 
 
 @st.fragment
@@ -68,11 +89,15 @@ def explorer() -> None:
     if gated:
         chart, side = st.columns([4, 1])
     with chart:
+        controls.edit_controls(model)
         full = st.toggle("Full membrane ranges", key="explore_full",
                          help="Off: the controller and output axes are clipped around their thresholds, so every crossing "
                          "shows; peaks leave the plot. On: each axis spans its whole curve.")
         cursor = explorer_chart(explorer_payload_for(selection, spec, view, full, sample, trace), key="explorer_chart",
-                                cursor=st.session_state["cursor_from_link"])
+                                cursor=st.session_state["cursor_from_link"],
+                                on_edit=lambda: controls.apply_chart_edit(edit_of("explorer_chart")))
+        if view.edits:
+            edited_against_controller(spec, view, sample, trace, s)
     links.publish({**link, "t": cursor})
     if not gated:
         return

@@ -61,6 +61,7 @@ function controls(root) {
     ${SPEEDS.map((v) => `<button type="button" data-act="play" data-speed="${v}" title="Play at ${v} ms of sensor time per second">▶ ${v} ms/s</button>`).join("")}
     <button type="button" data-act="pause" title="Pause (space)" aria-label="pause">❚❚ Pause</button>
     <button type="button" data-act="fwd" title="One step forward (→)" aria-label="one step forward">1 ms ▶</button>
+    <button type="button" data-act="select" title="Drag across the gate to select steps (click a step to pick one)" aria-pressed="false">⬚ Select steps</button>
     <label class="skipsnn-cursor">cursor <input type="range" min="0" max="299" value="0" step="1" aria-label="cursor time step"> <output>t = 0 ms</output></label>`;
   root.appendChild(bar);
   return bar;
@@ -85,6 +86,12 @@ export default function (component) {
       const b = e.target.closest("button");
       if (!b) return;
       const act = b.dataset.act;
+      if (act === "select") {
+        const on = b.getAttribute("aria-pressed") !== "true";
+        b.setAttribute("aria-pressed", String(on));
+        if (st.drawn) window.Plotly.relayout(st.gd, { dragmode: on ? "select" : "zoom" });
+        return;
+      }
       if (act === "play") { st.speed = Number(b.dataset.speed); play(st); }
       else { pause(st); if (act === "back") seek(st, st.t - 1); if (act === "fwd") seek(st, st.t + 1); tell(); }
     });
@@ -98,6 +105,7 @@ export default function (component) {
   }
   st.spec = spec;
   st.setStateValue = setStateValue;
+  st.setTriggerValue = component.setTriggerValue;
   st.bar.querySelector("input").max = String(spec.steps.T - 1);
   const received = performance.now();
   st.gd.dataset.parseMs = (received - started).toFixed(1); // JSON.parse of the payload
@@ -107,11 +115,22 @@ export default function (component) {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
       st.drawn = true;
+      listen(st);
       seek(st, st.t);
       if (st.playing) play(st);
     })
     .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
   return () => pause(el.__skipsnn);
+}
+
+// Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
+function listen(st) {
+  if (st.listening) return;
+  st.listening = true;
+  const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate").map((p) => p.x);
+  const send = (xs) => { if (xs.length) st.setTriggerValue("edit", { t0: Math.min(...xs), t1: Math.max(...xs) }); };
+  st.gd.on("plotly_click", (ev) => send(gateSteps(ev && ev.points)));
+  st.gd.on("plotly_selected", (ev) => send(gateSteps(ev && ev.points)));
 }
 
 function seek(st, t) {
