@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from skipsnn_core.explore import parse_edits
 from bench.browser import (chromium, chromium_path, metric_texts, plot_image, plot_trace, serve, slider_input, slider_value,
                            wait_for_view)
 
@@ -134,3 +135,39 @@ def test_a_link_places_the_cursor(page, served):
     pg.wait_for_function(f"() => document.querySelector('.skipsnn-chart') && ({CURSOR})() === 131", timeout=90_000)
     pg.wait_for_function(f"() => ({CAPTION})().startsWith('t = 131 ms')", timeout=30_000)
     pg.close()
+
+
+GATE_POINT = """([t, y]) => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
+    const fl = gd._fullLayout, tr = gd._fullData.find(d => d.name === 'gate');
+    const xa = fl['xaxis' + tr.xaxis.slice(1)], ya = fl['yaxis' + tr.yaxis.slice(1)], box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(t), box.top + ya._offset + ya.l2p(y)]; }"""
+
+
+def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
+    page.locator(".skipsnn-player button[data-act='pause']").click()
+    before = metric_texts(page)
+    page.locator(".st-key-edit_brush label").filter(has_text="force closed").click()
+    page.wait_for_timeout(500)
+    edits = ""
+    for t in (125, 127, 129, 131):  # frames of the digit, forced closed one click at a time
+        x, y = page.evaluate(GATE_POINT, [t, 0.5])
+        page.mouse.click(x, y)
+        page.wait_for_function("(old) => { const e = new URLSearchParams(location.search).get('edits'); return e && e !== old; }",
+                               arg=edits, timeout=60_000)
+        edits = page.evaluate("() => new URLSearchParams(location.search).get('edits')")
+    runs = parse_edits(edits, 300)
+    assert len(runs) == 4 and all(v == 0 and 124 <= a <= b <= 132 for a, b, v in runs), f"four closed steps near the clicks: {edits}"
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
+                           ".some(l => l.innerText.includes('Prediction, edited'))", timeout=60_000)
+    after = metric_texts(page)
+    assert after["State updates"] != before["State updates"], "forcing frames closed changes how often the gate opened"
+    edited_link = page.url
+    pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1400})
+    pg.goto(edited_link)
+    pg.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
+                         ".some(l => l.innerText.includes('Prediction, edited'))", timeout=90_000)
+    assert metric_texts(pg)["State updates"] == after["State updates"], "a link with edits reproduces them"
+    pg.close()
+    page.locator(".st-key-edit_clear button").click()
+    page.wait_for_function("() => !location.search.includes('edits=')", timeout=60_000)
+    assert page.problems == [] and page.outside == []
