@@ -181,6 +181,11 @@ def verdict(prediction: int, label: int | None, classes) -> str:
     return f"{classes[prediction]}{mark}"
 
 
+def signed(value: float, digits: int = 2, unit: str = "") -> str:
+    """A difference with its sign, rounded first, so a tiny negative shows as "+0.00", never "-0.00"."""
+    return f"{round(value, digits) + 0.0:+.{digits}f}{unit}"
+
+
 def percent(value: float, digits: int = 0) -> str:
     """A fraction as a percentage, rounded first, so a tiny negative never shows as "-0%"."""
     rounded = round(100 * value, digits)

@@ -339,3 +339,25 @@ def test_a_link_with_gate_edits_reproduces_them():
     app.selectbox(key="gate").set_value("oracle").run()
     check(app)
     assert "Prediction, edited" not in {m.label for m in app.metric}, "edits apply to the controller's gate only"
+
+
+def test_compare_page_runs_b_as_the_core_does():
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in {"sample": "4", "b_model": "digits_snn", "b_noise": "3", "b_seed": "7"}.items():
+        app.query_params[key] = value
+    app.switch_page("views/compare.py").run()  # the link opens the Compare page itself
+    assert not app.exception and not app.error and not app.warning
+    assert app.session_state["selection"].model_id == "digits_skipsnn" and app.session_state["sample"] == 4
+    model_b = load_checkpoint(ROOT / "assets" / "digits_snn.pt", device="cpu")
+    data = framed(open_dataset("digits", None, "test"), FrameSpec())
+    sample_b = make_sample(data, SampleSpec(index=4, noise_level=3, start=120, seed=7, T=300))
+    sb = summarize(sample_b, run_trace(model_b, sample_b, ViewOptions()))
+    cards = [(m.label, m.value, m.delta) for m in app.metric]
+    b_cards = cards[4:]
+    assert b_cards[0][1] == verdict(sb.prediction, sb.label, [str(c) for c in range(10)])
+    assert b_cards[2][1] == "100% (no gate)" and b_cards[3][1] == f"{sb.synops / 1e6:.2f} M"
+    assert app.query_params["b_model"] == "digits_snn" and app.query_params["b_noise"] == "3"
+    app.text_input(key="b_edits").input("x9").run()
+    assert not app.exception and any("cannot be read" in e.value for e in app.error)
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec) if app.get("plotly_chart") else None
+    assert spec is None or "Gates" in json.dumps(spec)

@@ -97,4 +97,5 @@ def sidebar() -> Selection:
     return selection
 
 
-PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "edits", "seed", "t", "step", "neuron")  # the pages' link keys
+PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "edits", "seed", "t", "step", "neuron", "b_model", "b_mode", "b_theta",
+             "b_noise", "b_seed", "b_edits")  # the pages' link keys

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from skipsnn_core.explore import percent, summarize, verdict
+from skipsnn_core.explore import percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links
@@ -43,10 +43,10 @@ def edited_against_controller(spec, view, sample, trace, s) -> None:
     m[0].metric("Prediction, edited", verdict(s.prediction, s.label, classes), f"controller's own: {verdict(o.prediction, o.label, classes)}",
                 delta_color="off", delta_arrow="off")
     m[1].metric("Confidence, edited", "–" if s.silent else percent(s.confidence),
-                None if s.silent or o.silent else f"{100 * (s.confidence - o.confidence):+.0f} points")
-    m[2].metric("State updates, edited", percent(s.state_updates, 1), f"{100 * (s.state_updates - o.state_updates):+.1f} points",
+                None if s.silent or o.silent else signed(100 * (s.confidence - o.confidence), 0, " points"))
+    m[2].metric("State updates, edited", percent(s.state_updates, 1), signed(100 * (s.state_updates - o.state_updates), 1, " points"),
                 delta_color="inverse")
-    m[3].metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", f"{(s.synops - o.synops) / 1e6:+.2f} M", delta_color="inverse")
+    m[3].metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", signed((s.synops - o.synops) / 1e6, 2, " M"), delta_color="inverse")
     st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own)], classes), key="edit_compare",
                     width="stretch", config={"displaylogo": False})
 
