@@ -8,6 +8,7 @@ leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import re
@@ -56,11 +57,13 @@ def save_checkpoint(model: SkipSNN, path: str | os.PathLike, meta: dict | None =
     return path
 
 
-def _read(path: Path, mmap: bool = False) -> dict:
-    if not path.is_file():
+def _read(path: Path, mmap: bool = False, content: bytes | None = None) -> dict:
+    """The payload of the checkpoint at ``path``, or of ``content`` (its bytes, e.g. an upload named ``path``)."""
+    if content is None and not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        source = io.BytesIO(content) if content is not None else path
+        payload = torch.load(source, map_location="cpu", weights_only=True, mmap=mmap and content is None)
     except pickle.UnpicklingError as e:
         found = re.search(r"(unsupported GLOBAL [\w.]+|Unsupported global: [^\n]+)", str(e))
         if found is None:  # bytes the safe unpickler cannot even parse: not a checkpoint at all
@@ -102,10 +105,14 @@ def read_meta(path: str | os.PathLike) -> dict:
     return meta
 
 
-def load_checkpoint(path: str | os.PathLike, device: torch.device | str | None = None) -> SkipSNN:
-    """The model saved at ``path``, in eval mode on ``device`` (default: CUDA if present), with ``.meta``."""
+def load_checkpoint(path: str | os.PathLike, device: torch.device | str | None = None, content: bytes | None = None) -> SkipSNN:
+    """The model saved at ``path``, in eval mode on ``device`` (default: CUDA if present), with ``.meta``.
+
+    ``content``: the file's bytes when it is not on disk (an upload); ``path`` then only names it in errors.
+    Either way it is read with ``weights_only=True`` and validated (config, shapes, finite weights).
+    """
     path = Path(path)
-    payload = _read(path)
+    payload = _read(path, content=content)
     config = _config(path, payload.get("config"))
     state = payload.get("state_dict")
     model = SkipSNN(config)

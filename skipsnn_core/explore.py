@@ -157,7 +157,7 @@ def summarize(sample: Sample, trace: Trace) -> Summary:
         label=sample.label,
         prediction=prediction,
         confidence=float(trace.confidence[0]),
-        correct=prediction == sample.label,  # SILENT (-1) never equals a label
+        correct=prediction == sample.label >= 0,  # SILENT (-1) never equals a label; an unknown label is never "correct"
         silent=prediction == SILENT,
         state_updates=float(metrics.state_updates(gate)[0]),
         oracle_state_updates=metrics.oracle_state_updates(L, gate.shape[1]),
@@ -168,16 +168,19 @@ def summarize(sample: Sample, trace: Trace) -> Summary:
         synops_saving=float(metrics.synops_saving(ops[None, None], ops_open[None, None])[0]),
         open_prediction=open_prediction,
         open_confidence=float(trace.forced_open.confidence[0]),
-        open_correct=open_prediction == sample.label,
+        open_correct=open_prediction == sample.label >= 0,
         open_silent=open_prediction == SILENT,
     )
 
 
+UNKNOWN = -1  # the label of a recording whose true class nobody gave (an upload)
+
+
 def verdict(prediction: int, label: int | None, classes) -> str:
-    """The prediction card's text: "3 ✓", "5 ✗", or no verdict at all for a silent network."""
+    """The prediction card's text: "3 ✓", "5 ✗", "3" (true class unknown), or no verdict for a silent network."""
     if prediction == SILENT:
         return "none (silent network)"
-    mark = "" if label is None else (" ✓" if prediction == label else " ✗")
+    mark = "" if label is None or label < 0 else (" ✓" if prediction == label else " ✗")
     return f"{classes[prediction]}{mark}"
 
 
@@ -190,6 +193,10 @@ def percent(value: float, digits: int = 0) -> str:
     """A fraction as a percentage, rounded first, so a tiny negative never shows as "-0%"."""
     rounded = round(100 * value, digits)
     return f"{rounded + 0.0:.{digits}f}%"  # + 0.0 turns -0.0 into 0.0
+
+
+def label_text(label: int, classes) -> str:
+    return f"true label {classes[label]}" if label >= 0 else "true label unknown"
 
 
 def events_at(sample: Sample, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

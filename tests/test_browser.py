@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skipsnn_core.explore import parse_edits
+from skipsnn_core.explore import edits_override, parse_edits
 from bench.browser import (chromium, chromium_path, metric_texts, plot_image, plot_trace, serve, slider_input, slider_value,
                            wait_for_view)
 
@@ -76,7 +76,7 @@ def test_load_move_gate_threshold_and_noise(page):
     assert counts1 != counts0, "more noise, other event counts"
     assert metric_texts(page) != cards1
 
-    assert "noise=4" in page.url and "theta=" in page.url, "the view lives in the URL"
+    page.wait_for_function("() => location.search.includes('noise=4') && location.search.includes('theta=')", timeout=30_000)
     cards2 = metric_texts(page)
     page.reload()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
@@ -146,21 +146,36 @@ GATE_POINT = """([t, y]) => { const gd = document.querySelector('.st-key-explore
 def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     page.locator(".skipsnn-player button[data-act='pause']").click()
     before = metric_texts(page)
-    page.locator(".st-key-edit_brush label").filter(has_text="force closed").click()
+    admitted = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
+                             ".find(d => d.name === 'gate').customdata.slice(124, 142).filter(c => c === 'admitted').length")
+    brush, value = ("force closed", 0) if admitted >= 9 else ("force open", 1)  # whichever changes these frames
+    page.locator(".st-key-edit_brush label").filter(has_text=brush).click()
     page.wait_for_timeout(500)
     edits = ""
-    for t in (125, 127, 129, 131):  # frames of the digit, forced closed one click at a time
+    page.evaluate("() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot'); window.__clicks = [];"
+                  " gd.on('plotly_click', e => window.__clicks.push(e.points.map(p => [p.data.name, p.x]))); }")
+    for t in (125, 130, 135, 140):  # frames of the digit, one click each (a step is ~2 px wide: clicks may land on a neighbour)
         x, y = page.evaluate(GATE_POINT, [t, 0.5])
         page.mouse.click(x, y)
-        page.wait_for_function("(old) => { const e = new URLSearchParams(location.search).get('edits'); return e && e !== old; }",
-                               arg=edits, timeout=60_000)
+        try:
+            page.wait_for_function("(old) => { const e = new URLSearchParams(location.search).get('edits'); return e && e !== old; }",
+                                   arg=edits, timeout=60_000)
+        except Exception:
+            raise AssertionError(f"no edit after clicking step {t}: clicks seen {page.evaluate('window.__clicks')}, url {page.url}")
         edits = page.evaluate("() => new URLSearchParams(location.search).get('edits')")
+        forced = edits_override(parse_edits(edits, 300), 300)
+        page.wait_for_function(  # the chart redrawn with the edit (the layout above it may have moved): then the next click
+            "(want) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
+            ".find(d => d.name === 'gate').customdata; return want.every(([t, v]) => (g[t] === 'admitted') === (v === 1)); }",
+            arg=[[t, int(v)] for t, v in enumerate(forced.tolist()) if v >= 0], timeout=60_000)
+        page.wait_for_timeout(300)
     runs = parse_edits(edits, 300)
-    assert len(runs) == 4 and all(v == 0 and 124 <= a <= b <= 132 for a, b, v in runs), f"four closed steps near the clicks: {edits}"
+    forced = sum(b - a + 1 for a, b, _ in runs)
+    assert forced >= 3 and all(v == value and 123 <= a <= b <= 142 for a, b, v in runs), f"forced steps near the clicks: {edits}"
     page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
                            ".some(l => l.innerText.includes('Prediction, edited'))", timeout=60_000)
     after = metric_texts(page)
-    assert after["State updates"] != before["State updates"], "forcing frames closed changes how often the gate opened"
+    assert after["State updates"] != before["State updates"], "forcing frames changes how often the gate opened"
     edited_link = page.url
     pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1400})
     pg.goto(edited_link)
@@ -170,4 +185,26 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     pg.close()
     page.locator(".st-key-edit_clear button").click()
     page.wait_for_function("() => !location.search.includes('edits=')", timeout=60_000)
+    assert page.problems == [] and page.outside == []
+
+
+ROW_POINT = """(row) => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
+    const fl = gd._fullLayout, tr = gd._fullData.find(d => d.type === 'heatmap');
+    const xa = fl['xaxis' + tr.xaxis.slice(1)], ya = fl['yaxis' + tr.yaxis.slice(1)], box = gd.getBoundingClientRect();
+    const rows = gd.data.find(d => d.type === 'heatmap').customdata;
+    return [box.left + xa._offset + xa.l2p(150), box.top + ya._offset + ya.l2p(row), rows[row][0][0]]; }"""  # noqa: E501
+
+
+def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
+    page.wait_for_function("() => !document.querySelector('.st-key-edit_compare')", timeout=60_000)  # earlier test's rerun done
+    page.wait_for_timeout(500)
+    rows = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot').data"
+                         ".find(d => d.type === 'heatmap').customdata.length")
+    x, y, neuron = page.evaluate(ROW_POINT, min(5, rows - 1))
+    page.mouse.click(x, y)
+    link = page.get_by_text(f"Inspect hidden neuron {neuron} on")
+    link.wait_for(timeout=60_000)
+    link.click()
+    page.wait_for_function(f"() => document.body.innerText.includes('Neuron {neuron} up close')", timeout=90_000)
+    assert f"neuron={neuron}" in page.url
     assert page.problems == [] and page.outside == []

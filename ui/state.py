@@ -6,16 +6,19 @@ traces are cached as data keyed by frozen specs. Nothing here computes on its ow
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 import torch
 
 from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
 from skipsnn_core.checkpoint import read_meta
-from skipsnn_core.data import DataError, Framed, FrameSpec, framed, open_dataset
+from skipsnn_core.data import NMNIST_SENSOR, DataError, Framed, FrameSpec, framed, open_dataset
+from skipsnn_core.recordings import recording_frames
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.model import has_triton
@@ -25,7 +28,10 @@ from skipsnn_core.figures import explorer_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
-DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (a folder on the server)"}
+DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (a folder on the server)",
+                 "upload": "Your recording (upload)"}
+UPLOAD = "upload:"  # a Selection's checkpoint or data_dir that names a file the user uploaded in this session
+UPLOADS = "uploads"  # session_state: {"recording": (name, bytes, label), "checkpoint": (name, bytes)}, never written to disk
 
 
 def app_device() -> torch.device:
@@ -83,7 +89,24 @@ def load_model(path: str, mtime: float) -> SkipSNN:
     return load_checkpoint(path, device=app_device()).eval()
 
 
+@st.cache_resource(show_spinner="Checking the uploaded checkpoint…", max_entries=4)
+def load_uploaded_model(digest: str, name: str, _content: bytes) -> SkipSNN:
+    """An uploaded checkpoint (validated as any other), kept in memory by its content's hash."""
+    return load_checkpoint(name, device=app_device(), content=_content).eval()
+
+
+def uploaded(kind: str):
+    """This session's upload of ``kind`` ("recording" or "checkpoint"), or None."""
+    return st.session_state.get(UPLOADS, {}).get(kind)
+
+
 def model_for(selection: Selection) -> SkipSNN:
+    if selection.checkpoint.startswith(UPLOAD):
+        upload = uploaded("checkpoint")
+        if upload is None:
+            raise CheckpointError("choose a checkpoint file to upload (.pt, at most 64 MB)")
+        name, content = upload
+        return load_uploaded_model(hashlib.sha256(content).hexdigest(), name, content)
     if not selection.checkpoint:
         raise CheckpointError("choose a checkpoint file: type the name of a .pt file in the server's models folder")
     path = offered_checkpoint(selection.checkpoint)
@@ -100,7 +123,20 @@ def load_split(dataset: str, data_dir: str | None, split: str) -> Framed:
     return data
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def uploaded_recording(digest: str, name: str, label: int, _content: bytes) -> Framed:
+    """An uploaded recording as a one-sample split (label -1: unknown), framed in memory."""
+    x = recording_frames(_content, name)
+    return Framed(x[None], np.array([label]), NMNIST_SENSOR)
+
+
 def data_for(selection: Selection, split: str = "test") -> Framed:
+    if selection.dataset == "upload":
+        upload = uploaded("recording")
+        if upload is None:
+            raise DataError("choose a recording to upload: an N-MNIST .bin/.bs2 file or a .npy array of events (x, y, t, p)")
+        name, content, label = upload
+        return uploaded_recording(hashlib.sha256(content).hexdigest(), name, label, content)
     folder = None
     if selection.dataset != "digits":
         if not selection.data_dir:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from skipsnn_core.explore import SampleSpec, ViewOptions, parse_edits, percent, signed, summarize, verdict
+from skipsnn_core.explore import SampleSpec, ViewOptions, label_text, parse_edits, percent, signed, summarize, verdict
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links
 from ui.sidebar import sidebar
@@ -44,7 +44,7 @@ def summary_cards(title: str, s, gated: bool, against=None) -> None:
     classes = [str(c) for c in range(10)]
     st.markdown(f"**{title}**")
     m = st.columns(4)
-    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), f"true label {s.label}", delta_color="off", delta_arrow="off")
+    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes), delta_color="off", delta_arrow="off")
     conf = "–" if s.silent else percent(s.confidence)
     delta = None if against is None or s.silent or against.silent else signed(100 * (s.confidence - against.confidence), 0, " points")
     m[1].metric("Confidence", conf, delta)

@@ -4,12 +4,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from skipsnn_core.explore import percent, signed, summarize, verdict
+from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links
 from ui.sidebar import sidebar
-from ui.components.explorer_chart import edit_of, explorer_chart
+from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
 from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
 
 st.title("Event attention, step by step")
@@ -31,6 +31,13 @@ except SHOWN_ERRORS as e:
 classes = [str(c) for c in range(model.config.n_classes)]
 gated = model.config.controller
 controls.seed(model, selection, len(data.y), data.x.shape[1])
+
+
+def pick_neuron() -> None:
+    """A click on a hidden raster row: that neuron is the one the Why page inspects."""
+    neuron = neuron_of("explorer_chart")
+    if neuron is not None:
+        st.session_state["why_neuron"] = st.session_state["picked_neuron"] = neuron
 
 
 def edited_against_controller(spec, view, sample, trace, s) -> None:
@@ -64,7 +71,7 @@ def explorer() -> None:
     s = summarize(sample, trace)
 
     m = st.columns(6 if gated else 3)
-    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), f"true label {classes[s.label]}",
+    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
                 delta_color="off", delta_arrow="off",
                 help="argmax of output spikes per admitted step; a network that emitted no output spike has no prediction")
     m[1].metric("Confidence", "–" if s.silent else percent(s.confidence),
@@ -95,7 +102,10 @@ def explorer() -> None:
                          "shows; peaks leave the plot. On: each axis spans its whole curve.")
         cursor = explorer_chart(explorer_payload_for(selection, spec, view, full, sample, trace), key="explorer_chart",
                                 cursor=st.session_state["cursor_from_link"],
-                                on_edit=lambda: controls.apply_chart_edit(edit_of("explorer_chart")))
+                                on_edit=lambda: controls.apply_chart_edit(edit_of("explorer_chart")), on_neuron=pick_neuron)
+        if st.session_state.get("picked_neuron") is not None:
+            st.page_link("views/why.py", label=f"Inspect hidden neuron {st.session_state['picked_neuron']} on *Why did the gate "
+                         "open?*", icon=":material/manage_search:")
         if view.edits:
             edited_against_controller(spec, view, sample, trace, s)
     links.publish({**link, "t": cursor})

@@ -49,7 +49,7 @@ def class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: st
 def highlight_roles(prediction: int, label: int | None) -> dict[int, str]:
     """Which classes to draw in colour: the prediction (none for a silent network) and the true label."""
     roles = {} if prediction < 0 else {prediction: "prediction"}
-    if label is not None and label != prediction:
+    if label is not None and label >= 0 and label != prediction:
         roles = {label: "true", **roles}
     return roles
 

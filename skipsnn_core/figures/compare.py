@@ -41,7 +41,7 @@ def compare_figure(sample: Sample, runs: list[tuple[str, Trace]], classes, heigh
         if pred >= 0:
             fig.add_trace(go.Scatter(x=t, y=f32(readout.evidence[0, :, pred]), mode="lines", name=f"{name}: predicted {classes[pred]}",
                                      line=dict(width=2.5, **style)), 2, 1)
-        if sample.label != pred:
+        if 0 <= sample.label != pred:
             fig.add_trace(go.Scatter(x=t, y=f32(readout.evidence[0, :, sample.label]), mode="lines",
                                      name=f"{name}: true class {classes[sample.label]}", line=dict(width=1, **style)), 2, 1)
     s0, s1 = sample.start - 0.5, sample.start + int(sample.signal.sum()) - 0.5

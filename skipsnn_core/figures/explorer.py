@@ -201,7 +201,7 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
         rows = spikes[:n_active]
         data.append({"type": "heatmap", "xaxis": "x" + a, "yaxis": "y" + a, "z": np.zeros((n_active, 1), np.int8),
                      "x": [-0.5, T - 0.5], "y": np.arange(n_active + 1, dtype=np.float32) - 0.5, "opacity": 0, "showscale": False,
-                     "customdata": np.stack([ids, rows.sum(1), rows.argmax(1)], 1)[:, None, :].astype(np.int32),
+                     "customdata": np.stack([ids, rows.sum(1), rows.argmax(1)], 1)[:, None, :].tolist(),  # plain: 3-D typed arrays do not decode
                      "hovertemplate": "hidden neuron %{customdata[0]}: %{customdata[1]} spikes, the first at t=%{customdata[2]}"
                      "<extra></extra>", "hoverongaps": False})
     y_ranges = {"events": (0.0, top), "hidden": (-0.5, max(n_active, 1) - 0.5)}

@@ -129,7 +129,11 @@ function listen(st) {
   st.listening = true;
   const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate").map((p) => p.x);
   const send = (xs) => { if (xs.length) st.setTriggerValue("edit", { t0: Math.min(...xs), t1: Math.max(...xs) }); };
-  st.gd.on("plotly_click", (ev) => send(gateSteps(ev && ev.points)));
+  st.gd.on("plotly_click", (ev) => {
+    send(gateSteps(ev && ev.points));
+    const row = ((ev && ev.points) || []).find((p) => p.data.type === "heatmap" && p.customdata); // a hidden raster row
+    if (row) st.setTriggerValue("neuron", Number(row.customdata[0]));
+  });
   st.gd.on("plotly_selected", (ev) => send(gateSteps(ev && ev.points)));
 }
 

@@ -1,0 +1,830 @@
+"""The equations of shared/SKIPSNN.md, one invariant per test.
+
+Written while mutation-testing the core (bench/mutation.sh, bench/MUTATION.md): each test
+states the line of SKIPSNN.md (or the documented contract) it protects, so that a bug
+planted there makes the suite fail. Tiny configs, function-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skipsnn_core import metrics
+from skipsnn_core.neurons import LIFParams, LIFState, lif_step, spike
+from skipsnn_core.noise import TemporalNoise, embed_batch, embed_in_noise, noise_frames
+
+SENSOR = (34, 34, 2)
+N = 2 * 34 * 34
+
+
+def events_of(frame: torch.Tensor, sensor=SENSOR) -> list[tuple[int, int, int]]:
+    """(p, y, x) of every event in one flattened frame (channel p*H*W + y*W + x)."""
+    W, H, _ = sensor
+    return [(int(c) // (H * W), int(c) % (H * W) // W, int(c) % W) for c in frame.nonzero().flatten()]
+
+
+# ---------------------------------------------------------------- neurons: s[t] = H(u[t] - θ), ds/du = p(1-p)/lens
+
+
+def test_spike_defaults_are_the_reference_threshold_and_temperature():
+    """θ = 0.5 and lens = 1.0 when not given: H(u - 0.5), and ds/du = p(1-p) = 0.25 at u = θ."""
+    assert spike(torch.tensor([0.5, 0.5001, 0.2])).tolist() == [0.0, 1.0, 0.0]
+    u = torch.tensor([0.5], requires_grad=True)
+    spike(u).sum().backward()
+    assert u.grad.item() == pytest.approx(0.25), "p(1-p)/lens with p = σ(0) = 0.5 and lens = 1"
+
+
+def test_spike_on_numpy_fires_strictly_above_threshold_and_keeps_dtype():
+    u = np.array([0.5, 0.5000001, 0.49], dtype=np.float64)
+    s = spike(u, 0.5)
+    assert s.tolist() == [0.0, 1.0, 0.0], "H(u - θ) is 0 at u = θ on the NumPy path too"
+    assert s.dtype == np.float64
+
+
+def test_lif_step_surrogate_uses_the_lens_of_its_params():
+    """d s[t] / d I[t] = p(1-p)/lens with p = σ((u - θ)/lens): the temperature reaches the step."""
+    lens = 0.5
+    current = torch.tensor([0.7], requires_grad=True)  # from rest: u = I
+    s, _ = lif_step(current, LIFState.zeros(1), LIFParams(beta=0.1, theta=0.5, lens=lens))
+    s.sum().backward()
+    p = torch.sigmoid(torch.tensor((0.7 - 0.5) / lens))
+    assert current.grad.item() == pytest.approx(float(p * (1 - p) / lens), rel=1e-6)
+
+
+def test_lif_state_zeros_takes_dtype_and_device():
+    st = LIFState.zeros(2, 3, dtype=torch.float64)
+    assert st.u.shape == (2, 3) and st.u.dtype == torch.float64 and st.s.dtype == torch.float64
+    assert not st.u.any() and not st.s.any()
+    meta = LIFState.zeros(4, device="meta")  # a device with no data: shows the argument is honoured
+    assert meta.u.device.type == "meta" and meta.s.device.type == "meta"
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def test_gate_precision_recall_per_sample_with_single_and_empty_denominators():
+    """precision = |open ∩ signal| / |open|, recall = |open ∩ signal| / |signal|, 0 when a denominator is empty."""
+    gate = torch.tensor([
+        [1, 0, 0, 0, 0, 0],  # one open step, on the signal: precision 1/1
+        [1, 1, 1, 1, 0, 0],  # four open steps, one on a one-frame signal: precision 1/4, recall 1/1
+        [0, 0, 0, 0, 0, 0],  # nothing open: precision 0 (empty), recall 0
+        [1, 1, 0, 0, 0, 0],  # no signal at all: recall 0 (empty)
+    ], dtype=torch.bool)
+    signal = torch.tensor([
+        [1, 1, 1, 0, 0, 0],
+        [0, 0, 1, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+    ], dtype=torch.bool)
+    p, r = metrics.gate_precision_recall(gate, signal)
+    assert p.tolist() == [1.0, 0.25, 0.0, 0.0]
+    assert r.tolist() == pytest.approx([1 / 3, 1.0, 0.0, 0.0])
+
+
+def test_state_updates_are_n_open_over_t_per_sample():
+    gate = torch.tensor([[1, 0, 0, 0], [1, 1, 1, 0]], dtype=torch.bool)
+    assert metrics.state_updates(gate).tolist() == [0.25, 0.75]
+
+
+def test_synops_saving_is_per_sample_one_minus_gated_over_open():
+    """saving[b] = 1 - Σ_t ops_gated[b, t] / Σ_t ops_open[b, t], each sample on its own."""
+    gated = torch.tensor([[10, 10, 0], [1, 0, 0], [3, 0, 0]])
+    open_ = torch.tensor([[20, 20, 40], [1, 0, 0], [2, 2, 2]])
+    saving = metrics.synops_saving(gated, open_)
+    assert saving.shape == (3,)
+    assert saving.tolist() == pytest.approx([0.75, 0.0, 0.5]), "one op gated of one open saves nothing"
+
+
+def test_decode_is_argmax_of_each_row_or_silent():
+    rates = torch.tensor([[0.0, 0.5, 0.1], [0.0, 0.0, 0.0], [0.3, 0.0, 0.4]])
+    assert metrics.decode(rates).tolist() == [1, metrics.SILENT, 2]
+
+
+# ---------------------------------------------------------------- noise: one ON + one OFF event in [c-2, c+1]², c ∈ {2..31}²
+
+
+def test_noise_window_covers_every_row_and_column_of_the_sensor(gen):
+    """Centres {2..31} and offsets {-2..+1} reach exactly the rows and columns 0..32, on both axes."""
+    frames = noise_frames(1, 3000, 1, SENSOR, gen)[0]
+    ev = [e for f in frames for e in events_of(f)]
+    assert {y for _, y, _ in ev} == set(range(33)), "rows 0..32, no more, no fewer"
+    assert {x for _, _, x in ev} == set(range(33)), "columns 0..32"
+
+
+def test_noise_offsets_are_independent_per_polarity(gen):
+    """ON and OFF share the centre but draw their own offsets: their distance takes every value -3..3 on each axis."""
+    frames = noise_frames(1, 3000, 1, SENSOR, gen)[0]
+    dys, dxs = set(), set()
+    for f in frames:
+        (p0, y0, x0), (p1, y1, x1) = events_of(f)  # channel order: the OFF event (p=0) first
+        assert (p0, p1) == (0, 1)
+        dys.add(y1 - y0)
+        dxs.add(x1 - x0)
+    assert dys == set(range(-3, 4)) and dxs == set(range(-3, 4))
+
+
+def test_noise_level_zero_is_silent_and_small_sensors_are_refused(gen):
+    assert not noise_frames(2, 10, 0, SENSOR, gen).any()
+    with pytest.raises(ValueError, match="two-polarity"):
+        noise_frames(1, 10, 1, (34, 34, 1), gen)
+    for sensor in ((34, 4, 2), (4, 34, 2)):  # the 4x4 window needs 5 pixels on each axis
+        with pytest.raises(ValueError, match="too small"):
+            noise_frames(1, 10, 1, sensor, gen)
+
+
+def test_embed_batch_default_noise_is_the_reference_one_pair_per_frame(gen):
+    sig = torch.zeros(3, 10, N)
+    x, mask, _ = embed_batch(sig, 40, generator=gen)
+    per_frame = x.sum(-1)
+    assert (per_frame[~mask] == 2).all(), "reference: exactly one ON and one OFF event per noise frame"
+
+
+def test_signal_may_fill_the_whole_sequence(gen):
+    """s ∈ [0, T - L]: with T = L the only start is 0 and every frame is signal."""
+    sig = (torch.rand(8, 20, N, generator=gen) < 0.01).float()
+    x, mask, starts = embed_batch(sig, 20, generator=gen)
+    assert starts.tolist() == [0] * 8 and mask.all()
+    assert torch.equal(x, sig)
+
+
+def test_random_starts_draw_from_zero_to_t_minus_l_exclusive(gen):
+    """The reference draws s from [0, T - L): with T - L = 1 that is always 0."""
+    _, mask, starts = embed_batch(torch.zeros(50, 9, 50), 10, level=0, sensor=(5, 5, 2), generator=gen)
+    assert starts.tolist() == [0] * 50
+    assert mask[:, :9].all() and not mask[:, 9].any()
+
+
+def test_given_starts_come_back_as_int64_whatever_their_integer_type(gen):
+    sig = torch.zeros(2, 5, 50)
+    _, mask, starts = embed_batch(sig, 12, level=0, starts=np.array([7, 0], dtype=np.int32), sensor=(5, 5, 2), generator=gen)
+    assert starts.dtype == torch.long and starts.tolist() == [7, 0]
+    assert mask[0, 7:12].all() and mask[1, :5].all()
+
+
+def test_embedding_errors_state_what_was_expected(gen):
+    with pytest.raises(ValueError, match=r"signal has 100 channels, sensor \(34, 34, 2\) has 2312"):
+        embed_batch(torch.zeros(1, 5, 100), 20, generator=gen)
+    with pytest.raises(ValueError, match=r"outside \[0, 15\]"):
+        embed_batch(torch.zeros(1, 5, N), 20, starts=torch.tensor([16]), generator=gen)
+
+
+def test_embed_in_noise_defaults_are_the_reference(gen):
+    """One pair per noise frame, no noise on the signal frames; the mask marks s .. s+L-1 and start is an int."""
+    sig = torch.zeros(10, N)
+    sig[:, 3] = 1
+    sample = embed_in_noise(sig, 40, start=12, generator=gen)
+    assert isinstance(sample.start, int) and sample.start == 12
+    assert sample.signal.dtype == torch.bool and sample.signal.nonzero().flatten().tolist() == list(range(12, 22))
+    assert (sample.x[12:22].sum(-1) == 1).all(), "signal frames hold the signal only"
+    assert (sample.x[~sample.signal].sum(-1) == 2).all()
+
+
+@pytest.mark.parametrize("make", ["function", "transform"])
+def test_noise_options_reach_the_sample(gen, make):
+    """level, in_signal and sensor given to embed_in_noise / TemporalNoise are the ones used."""
+    sig = torch.zeros(6, 50)  # a 5x5 two-polarity sensor
+    if make == "function":
+        sample = embed_in_noise(sig, 30, level=3, in_signal=True, sensor=(5, 5, 2), start=4, generator=gen)
+    else:
+        sample = TemporalNoise(T=30, level=3, in_signal=True, sensor=(5, 5, 2))(sig, gen, start=4)
+    per_frame = sample.x.sum(-1)
+    assert sample.x.shape == (30, 50)
+    assert per_frame.max() <= 6 and per_frame.float().mean() > 4, "three pairs per frame (overlaps merge)"
+    assert (per_frame[4:10] > 0).all(), "noise falls on the signal frames too"
+
+
+# ---------------------------------------------------------------- training: lens schedule, augmentation, fixed evaluation noise
+
+
+def test_lens_is_multiplied_by_the_decay_every_lens_every_epochs():
+    """lens starts at 1.0 and is multiplied by 0.9 every 10 epochs."""
+    from skipsnn_core.train import TrainConfig, lens_at
+
+    cfg = TrainConfig()
+    got = [lens_at(cfg, e) for e in (0, 5, 9, 10, 19, 20, 35)]
+    assert got == pytest.approx([1.0, 1.0, 1.0, 0.9, 0.9, 0.81, 0.729])
+    assert lens_at(TrainConfig(lens=2.0, lens_decay=0.5, lens_every=3), 7) == pytest.approx(0.5)
+
+
+def shifted(img: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """img (..., H, W) moved by dx columns and dy rows: out[y, x] = img[y - dy, x - dx], zero where that is outside."""
+    H, W = img.shape[-2:]
+    out = torch.zeros_like(img)
+    for y in range(H):
+        for x in range(W):
+            if 0 <= y - dy < H and 0 <= x - dx < W:
+                out[..., y, x] = img[..., y - dy, x - dx]
+    return out
+
+
+def test_shift_frames_moves_each_sample_by_one_offset_within_the_range_with_zero_fill():
+    from skipsnn_core.train import shift_frames
+
+    sensor = W, H, P = (6, 5, 2)  # W != H, so a swapped axis shows
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(60, 3, P * H * W, generator=g) < 0.4).float()
+    before = x.clone()
+    out = shift_frames(x, sensor, 1, g)
+    assert out.shape == x.shape and torch.equal(x, before), "the input is not modified"
+    seen = set()
+    for b in range(x.shape[0]):
+        img, moved = x[b].reshape(3, P, H, W), out[b].reshape(3, P, H, W)
+        match = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if torch.equal(moved, shifted(img, dx, dy))]
+        assert len(match) == 1, f"sample {b} is not one shift of its frames within ±1 pixel"
+        seen.add(match[0])
+    assert len(seen) == 9, f"every (dx, dy) in [-1, 1]² is drawn, got {sorted(seen)}"
+    assert shift_frames(x, sensor, 0, g) is x, "no shift asked, none done"
+
+
+def test_shift_frames_reaches_both_ends_of_a_wider_range():
+    from skipsnn_core.train import shift_frames
+
+    sensor = W, H, P = (7, 6, 2)
+    g = torch.Generator().manual_seed(1)
+    x = (torch.rand(40, 1, P * H * W, generator=g) < 0.5).float()
+    out = shift_frames(x, sensor, 2, g)
+    seen = set()
+    for b in range(x.shape[0]):
+        img, moved = x[b].reshape(1, P, H, W), out[b].reshape(1, P, H, W)
+        seen |= {(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3) if torch.equal(moved, shifted(img, dx, dy))}
+    xs, ys = {dx for dx, _ in seen}, {dy for _, dy in seen}
+    assert xs == set(range(-2, 3)) and ys == set(range(-2, 3)), (xs, ys)
+
+
+def tiny_framed(n: int, L: int, labels, sensor=(5, 5, 2), seed: int = 0):
+    from skipsnn_core.data import Framed
+
+    W, H, P = sensor
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n, L, W * H * P)) < 0.15).astype(np.uint8)
+    x[:, :, 0] = 1  # every signal frame holds an event
+    return Framed(x, np.asarray(labels, dtype=np.int64), sensor)
+
+
+def test_noisy_batch_places_each_sample_in_the_noise_it_was_asked_for():
+    """T frames, the sample's own L signal frames where the mask says, ``level`` pairs per noise frame, noise on
+    the signal frames only when asked."""
+    from skipsnn_core.train import NoiseSpec, noisy_batch
+
+    data = tiny_framed(3, 4, [0, 1, 2])
+    x, mask = noisy_batch(data, range(1, 3), NoiseSpec(T=25, level=3), seed=5)
+    assert x.shape == (2, 25, 50) and mask.shape == (2, 25)
+    for row, i in enumerate((1, 2)):
+        assert int(mask[row].sum()) == 4
+        assert torch.equal(x[row][mask[row]], torch.from_numpy(data.x[i]).float()), f"sample {i}'s frames"
+    noise = x.sum(-1)[~mask]
+    assert noise.max() <= 6 and noise.float().mean() > 4, "three pairs per noise frame"
+    inside, mask_in = noisy_batch(data, range(1), NoiseSpec(T=25, level=1, in_signal=True), seed=5)
+    signal = torch.from_numpy(data.x[0]).float()
+    assert (inside[0][mask_in[0]] >= signal).all() and inside[0][mask_in[0]].sum() > signal.sum()
+
+
+class TrainingSpy:
+    """Watches train(): the splits it asks for and, for every optimisation step, the input, lens, run and the
+    weights the step started from. ``lively`` makes the fresh network fire (input and output weights x10) and
+    its controller open on even steps only (P_2 alone drives it), so the rates and the penalty are neither 0 nor 1."""
+
+    def __init__(self, monkeypatch, splits: dict, lively: bool = True, clock=None):
+        from skipsnn_core import train as train_mod
+        from skipsnn_core.model import SkipSNN
+
+        self.loads, self.steps = [], []
+        real = SkipSNN.simulate
+
+        def load_split(dataset, data_dir, split, spec, quiet=False, download=False):
+            self.loads.append((dataset, data_dir, split, spec, quiet, download))
+            return splits[split]
+
+        def simulate(model, x, **kw):
+            if not (model.training and torch.is_grad_enabled()):
+                return real(model, x, **kw)  # validation
+            if lively and not self.steps:
+                with torch.no_grad():
+                    model.w_in.mul_(10)
+                    model.fc_out.weight.mul_(10)
+                    if model.config.controller:
+                        H = model.config.n_hidden
+                        model.fc_ctrl.weight.zero_()
+                        model.fc_ctrl.weight[0, H + 1] = 0.6  # P_2
+                        model.fc_ctrl.bias.zero_()
+            params = {k: v.detach().clone() for k, v in model.named_parameters()}
+            run = real(model, x, **kw)
+            self.steps.append(dict(x=x.detach().clone(), lens=kw.get("lens"), run=run, params=params))
+            if clock is not None:
+                clock.step()
+            return run
+
+        monkeypatch.setattr(train_mod, "load_split", load_split)
+        monkeypatch.setattr(SkipSNN, "simulate", simulate)
+
+
+def tiny_train_config(tmp_path, **changes):
+    from dataclasses import replace
+
+    from skipsnn_core.train import TrainConfig
+
+    cfg = TrainConfig(dataset="nmnist", data_dir="folder", hidden=12, T=16, L=4, noise_level=2, lam=0.7, epochs=2,
+                      lr=1e-2, batch_size=3, lens=1.0, lens_decay=0.5, lens_every=1, seed=3, out=str(tmp_path / "m.pt"))
+    return replace(cfg, **changes)
+
+
+def tiny_splits(train_labels=(2, 2, 2, 2, 2), test_labels=(9, 0, 4)):
+    return {"train": tiny_framed(len(train_labels), 4, train_labels), "test": tiny_framed(len(test_labels), 4, test_labels, seed=1)}
+
+
+def test_training_loss_is_mse_of_rates_plus_lambda_times_the_mean_of_the_t_minus_1_gate_decisions(monkeypatch, tmp_path):
+    """loss = MSE(rate, one_hot(y)) + λ · mean_{b, t<T-1} a[t]; history rows average it over the epoch's samples;
+    lens follows its schedule; every training sample is used once per epoch."""
+    import torch.nn.functional as F
+
+    from skipsnn_core import load_checkpoint
+    from skipsnn_core.train import train
+
+    cfg = tiny_train_config(tmp_path)
+    spy = TrainingSpy(monkeypatch, tiny_splits())
+    model, _ = train(cfg, quiet=True)
+    history = load_checkpoint(cfg.out, "cpu").meta["history"]
+    assert [len(s["x"]) for s in spy.steps] == [3, 2, 3, 2], "batches of 3 then the remaining 2, each epoch"
+    assert [s["lens"] for s in spy.steps] == [1.0, 1.0, 0.5, 0.5]
+    assert spy.steps[0]["run"].rates.detach().sum() > 0, "the fixture must make outputs fire"
+    a = spy.steps[0]["run"].controller_spikes.detach()
+    assert 0 < float(a[:, :-1].mean()) < 1 and float(a[:, :-1].mean()) != float(a.mean()), "the fixture must tell T-1 from T"
+    target = torch.zeros(10)
+    target[2] = 1.0  # every training label is 2
+    for epoch in range(2):
+        steps = spy.steps[2 * epoch : 2 * epoch + 2]
+        loss = open_ = 0.0
+        for s in steps:
+            run, B = s["run"], len(s["x"])
+            penalty = run.controller_spikes.detach()[:, : cfg.T - 1].mean()  # a[0 .. T-2]
+            loss += float(F.mse_loss(run.rates.detach(), target.expand(B, -1)) + cfg.lam * penalty) * B
+            open_ += float(run.gate.detach().float().mean()) * B
+        row = history[epoch]
+        assert row["epoch"] == epoch + 1 and row["lens"] == [1.0, 0.5][epoch]
+        assert row["loss"] == pytest.approx(loss / 5, rel=1e-5), f"epoch {epoch + 1}"
+        assert row["train_open"] == pytest.approx(open_ / 5, rel=1e-6)
+    assert model.config.n_classes == 10, "N-MNIST has 10 digits even if the training split holds only 2s"
+
+
+def test_training_inputs_are_t_frames_of_the_configured_noise_and_adam_steps_by_lr(monkeypatch, tmp_path):
+    from skipsnn_core.data import FrameSpec
+    from skipsnn_core.train import train
+
+    cfg = tiny_train_config(tmp_path, epochs=1)
+    spy = TrainingSpy(monkeypatch, tiny_splits())
+    train(cfg, quiet=True)
+    assert [load[2:] for load in spy.loads] == [("train", FrameSpec(L=4), True, False), ("test", FrameSpec(L=4), True, False)]
+    assert all(load[:2] == ("nmnist", "folder") for load in spy.loads)
+    for s in spy.steps:
+        x = s["x"]
+        assert x.shape[1:] == (cfg.T, 50)
+        assert (x.sum(-1) > 2).float().mean() > 0.7, "noise frames hold two ON/OFF pairs (noise_level=2), not one"
+    before, after = spy.steps[0]["params"], spy.steps[1]["params"]
+    for name in before:
+        step = (after[name] - before[name]).abs().max().item()
+        assert step == pytest.approx(cfg.lr, rel=1e-2), f"Adam's first step moves {name} by lr, got {step}"
+
+
+def test_checkpoint_meta_records_what_was_trained_and_measured(monkeypatch, tmp_path):
+    from dataclasses import asdict
+
+    from skipsnn_core import load_checkpoint
+    from skipsnn_core.device import default_device, describe
+    from skipsnn_core.train import train
+
+    cfg = tiny_train_config(tmp_path, out=str(tmp_path / "a" / "b" / "m.pt"))
+    TrainingSpy(monkeypatch, tiny_splits())
+    _, figures = train(cfg, command="python -m skipsnn_core.train --x", quiet=True)
+    meta = load_checkpoint(cfg.out, "cpu").meta
+    assert meta["noise"] == {"T": 16, "level": 2, "in_signal": False}
+    assert meta["signal_frames"] == 4 and meta["split"] == "test (held out)" and meta["epochs_run"] == 2
+    assert meta["train_config"] == asdict(cfg) and meta["device"] == describe(default_device())
+    assert meta["figures"] == figures and figures["n_samples"] == 3 and figures["noise_level"] == 2
+    assert meta["command"] == "python -m skipsnn_core.train --x" and meta["dataset"] == "nmnist"
+    assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["m.pt"], "no resume or temp file left"
+
+
+@pytest.mark.parametrize("dataset, labels, classes", [("digits", (0, 1), 10), ("dvsgesture", (0, 2), 3)])
+def test_output_neurons_are_the_classes_of_the_dataset(monkeypatch, tmp_path, dataset, labels, classes):
+    """Digit datasets always get 10 outputs; others get max label + 1 (over both splits)."""
+    from skipsnn_core.train import train
+
+    TrainingSpy(monkeypatch, tiny_splits(train_labels=labels, test_labels=(1,)))
+    model, figures = train(tiny_train_config(tmp_path, dataset=dataset, epochs=0), quiet=True)
+    assert model.config.n_classes == classes
+    assert figures["n_samples"] == 1
+
+
+def test_quiet_training_prints_nothing_and_loud_training_reports_on_stderr(monkeypatch, tmp_path, capfd):
+    import json
+
+    from skipsnn_core.train import train
+
+    cfg = tiny_train_config(tmp_path)
+    TrainingSpy(monkeypatch, tiny_splits())
+    train(cfg, quiet=True)
+    assert capfd.readouterr() == ("", ""), "quiet: no progress bar, no rows"
+    train(cfg, quiet=False)
+    out, err = capfd.readouterr()
+    assert out == "", "reports go to stderr; stdout is left for the final JSON"
+    assert "training skipsnn on nmnist (5 train, 3 test)" in err
+    rows = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [r["epoch"] for r in rows] == [1, 2]
+
+
+class FakeClock:
+    """perf_counter for train(): starts at 1000 s and moves only when a training step runs."""
+
+    def __init__(self, seconds_per_step: float):
+        self.now, self.per_step = 1000.0, seconds_per_step
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def step(self) -> None:
+        self.now += self.per_step
+
+
+@pytest.mark.parametrize("epoch_seconds, epochs_run", [(120.0, 2), (120.5, 1)])
+def test_time_budget_stops_after_the_epoch_that_passes_it(monkeypatch, tmp_path, capfd, epoch_seconds, epochs_run):
+    """--max-minutes 2: stop at the first epoch boundary where more than 120 s have passed."""
+    import types
+
+    from skipsnn_core import train as train_mod
+
+    clock = FakeClock(epoch_seconds / 2)  # two steps per epoch
+    monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
+    TrainingSpy(monkeypatch, tiny_splits(), clock=clock)
+    cfg = tiny_train_config(tmp_path, epochs=5, max_minutes=2.0)
+    _, _ = train_mod.train(cfg, quiet=epochs_run == 2)
+    history = train_mod.torch.load(cfg.out, weights_only=True)["meta"]["history"]
+    assert [row["epoch"] for row in history] == list(range(1, epochs_run + 1))
+    assert [row["seconds"] for row in history] == [round(epoch_seconds, 1)] * epochs_run
+    err = capfd.readouterr().err
+    if epochs_run == 2:
+        assert err == ""
+    else:
+        assert "stopping after 1 epochs: --max-minutes 2.0 spent" in err
+
+
+def test_resumed_training_ends_with_the_same_weights_as_an_uninterrupted_one(monkeypatch, tmp_path, capfd):
+    """A resume file holds the model, the optimizer and the history: continuing from it is exact."""
+    from skipsnn_core import load_checkpoint
+    from skipsnn_core import train as train_mod
+
+    whole = tiny_train_config(tmp_path, out=str(tmp_path / "whole.pt"))
+    TrainingSpy(monkeypatch, tiny_splits(), lively=False)
+    train_mod.train(whole, quiet=True)
+
+    cut = tiny_train_config(tmp_path, out=str(tmp_path / "cut.pt"))
+    real, calls = train_mod.evaluate, []
+
+    def interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # during epoch 2's validation: the resume file holds epoch 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(train_mod, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_mod.train(cut, quiet=True)
+    monkeypatch.setattr(train_mod, "evaluate", real)
+    assert not list(tmp_path.glob("*.tmp")), "the resume file is written atomically"
+    capfd.readouterr()
+    train_mod.train(cut, resume=True, quiet=False)
+    out, err = capfd.readouterr()
+    assert out == "" and f"resuming from {cut.out}.resume at epoch 2" in err
+    a, b = load_checkpoint(whole.out, "cpu"), load_checkpoint(cut.out, "cpu")
+    for name, w in a.state_dict().items():
+        assert torch.equal(w, b.state_dict()[name]), f"{name} differs after resuming"
+    assert [r["loss"] for r in a.meta["history"]] == [r["loss"] for r in b.meta["history"]]
+
+
+def test_without_resume_an_old_resume_file_is_ignored(monkeypatch, tmp_path):
+    from skipsnn_core import train as train_mod
+
+    cfg = tiny_train_config(tmp_path)
+    spy = TrainingSpy(monkeypatch, tiny_splits(), lively=False)
+    train_mod.train(cfg, quiet=True)
+    Path(cfg.out + ".resume").write_bytes(b"an old resume file")
+    spy.steps.clear()
+    train_mod.train(cfg, quiet=True)
+    assert len(spy.steps) == 4, "both epochs trained again from scratch"
+
+
+# ---------------------------------------------------------------- the network: controller, gate, decoding, engines
+
+
+def lively_tiny(controller: bool = True, N: int = 20, H: int = 8, C: int = 3, seed: int = 0, **cfg):
+    """A small network whose hidden and output neurons fire and whose gate opens about half the time,
+    with a non-zero controller bias (so its sign shows)."""
+    from skipsnn_core import SkipSNN, SkipSNNConfig
+
+    torch.manual_seed(seed)
+    m = SkipSNN(SkipSNNConfig(n_inputs=N, n_hidden=H, n_classes=C, controller=controller, **cfg))
+    with torch.no_grad():
+        m.w_in.mul_(8)
+        m.fc_out.weight.mul_(4)
+        if controller:
+            m.fc_ctrl.weight[0, :H].uniform_(-0.3, 0.3)
+            m.fc_ctrl.weight[0, H:] = torch.tensor([0.0, 0.2, 0.3, 0.6])  # P_1, P_2, P_10, P_100
+            m.fc_ctrl.bias.fill_(0.3)
+    return m.eval()
+
+
+def pulse_only_controller(T: int = 7, N: int = 6, H: int = 4, C: int = 3, **cfg):
+    """A network whose controller sees P_2 only: a[t] = 1 on even t, 0 on odd t (u = 0.6 on even steps, 0 after a spike)."""
+    m = lively_tiny(N=N, H=H, C=C, **cfg)
+    with torch.no_grad():
+        m.fc_ctrl.weight.zero_()
+        m.fc_ctrl.weight[0, H + 1] = 0.6
+        m.fc_ctrl.bias.zero_()
+    return m
+
+
+def binary_input(B: int, T: int, N: int, seed: int = 0, p: float = 0.3) -> torch.Tensor:
+    return (torch.rand(B, T, N, generator=torch.Generator().manual_seed(seed)) < p).float()
+
+
+def recorded_run(m, x, engine: str, **options):
+    """Everything recorded, as a Run, from the given engine (torch: simulate with record=True, no autograd)."""
+    from skipsnn_core.model import InferenceOptions
+
+    with torch.no_grad():
+        return m.simulate(x, options=InferenceOptions(**options), record=True, engine=engine)
+
+
+ENGINES = ["torch", "numpy", "compiled"]
+
+
+@pytest.mark.parametrize("mode", ["mask", "freeze"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_controller_integrates_detached_hidden_spikes_pulses_and_bias(engine, mode):
+    """u_c[t] = β u_c[t-1] (1 - a[t-1]) + w_h · s_h[t] + w_P · [P_1, P_2, P_10, P_100][t] + b + offset,
+    a[t] = H(u_c[t] - θ_c); step 0 is open and a[t-1] gates frame t."""
+    m = lively_tiny(gate_mode=mode)
+    x = binary_input(3, 40, 20)
+    run = recorded_run(m, x, engine, controller_theta=0.55, bias_offset=0.05)
+    H = m.config.n_hidden
+    w = m.fc_ctrl.weight.detach()[0]
+    t = torch.arange(40)
+    pulses = torch.stack([(t % k == 0).float() for k in (1, 2, 10, 100)], 1)  # (T, 4)
+    drive = run.hidden_spikes.float() @ w[:H] + (pulses @ w[H:])[None] + m.fc_ctrl.bias.detach() + 0.05  # (B, T)
+    u, a_prev = torch.zeros(3), torch.zeros(3)
+    for step in range(40):
+        u = 0.1 * u * (1 - a_prev) + drive[:, step]
+        assert torch.allclose(run.controller_u[:, step], u, atol=1e-5), f"controller membrane at t={step} ({engine}, {mode})"
+        a_prev = (u > 0.55).float()
+        assert torch.equal(run.controller_spikes[:, step].float(), a_prev), f"a[{step}]"
+    gate = run.gate.float()
+    assert gate[:, 0].eq(1).all(), "step 0 is always open"
+    assert torch.equal(gate[:, 1:], run.controller_spikes[:, :-1].float()), "a[t-1] gates frame t"
+    assert 0.2 < gate.mean() < 0.8 and run.hidden_spikes.any(), "the fixture must open and close the gate"
+
+
+def test_penalty_is_the_mean_of_the_t_minus_1_decisions_and_n_open_counts_them():
+    """penalty = mean_{b, t<T-1} a[t]; N_open = 1 + Σ_{t=0}^{T-2} a[t]; rate = Σ_t s_out[t] / N_open."""
+    m = pulse_only_controller(T=7).train()
+    run = m.simulate(binary_input(2, 7, 6))
+    a = run.controller_spikes.detach()
+    assert a[0].tolist() == [1, 0, 1, 0, 1, 0, 1]
+    assert run.gate[0].tolist() == [1, 1, 0, 1, 0, 1, 0]
+    assert run.penalty().item() == pytest.approx(3 / 6), "a[0..5] = 1,0,1,0,1,0: the last decision a[6] gates nothing"
+    assert run.penalty().requires_grad, "the penalty trains the controller"
+    assert run.n_open.tolist() == [4.0, 4.0] and not run.n_open.requires_grad
+    assert torch.allclose(run.rates, run.out_spikes.sum(1) / 4)
+
+
+def test_surrogate_temperature_reaches_hidden_output_and_controller_neurons():
+    """ds/du = p(1-p)/lens, p = σ((u - θ)/lens), for all three kinds of neuron (one step, so u is what it got)."""
+    lens = 0.5
+    m = lively_tiny(N=6, H=4, C=3).train()
+    with torch.no_grad():
+        m.fc_ctrl.bias.fill_(0.45)  # the controller just below θ_c: a large surrogate
+    x = binary_input(2, 1, 6, p=0.5)
+    run = m.simulate(x, lens=lens, record=True)
+
+    def surrogate(u, theta):
+        p = torch.sigmoid((u.detach() - theta) / lens)
+        return p * (1 - p) / lens
+
+    (g_hidden,) = torch.autograd.grad(run.hidden_spikes.sum(), m.b_in, retain_graph=True)
+    assert torch.allclose(g_hidden, surrogate(run.hidden_u[:, 0], 0.5).sum(0), atol=1e-6)
+    (g_out,) = torch.autograd.grad(run.out_spikes.sum(), m.fc_out.bias, retain_graph=True)
+    assert torch.allclose(g_out, surrogate(run.output_u[:, 0], 0.5).sum(0), atol=1e-6)
+    (g_ctrl,) = torch.autograd.grad(run.controller_spikes.sum(), m.fc_ctrl.bias)
+    assert torch.allclose(g_ctrl, surrogate(run.controller_u[:, 0], 0.5).sum(0, keepdim=True), atol=1e-6)
+
+
+def test_default_lens_is_one_and_forward_is_simulate():
+    m = lively_tiny(N=6, H=4, C=3).train()
+    x = binary_input(2, 5, 6, p=0.5)
+
+    def grads(run):
+        return torch.autograd.grad(run.rates.sum() + run.penalty(), [m.b_in, m.fc_ctrl.bias])
+
+    for a, b in ((grads(m.simulate(x)), grads(m.simulate(x, lens=1.0))), (grads(m(x, lens=0.5)), grads(m.simulate(x, lens=0.5)))):
+        assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not torch.equal(grads(m(x))[0], grads(m(x, lens=0.5))[0]), "lens changes the gradient"
+
+
+def test_hidden_spikes_reach_the_controller_detached():
+    """The controller sees s_h[t] detached from the graph: the gate penalty sends no gradient into the hidden layer."""
+    for mode in ("mask", "freeze"):
+        m = lively_tiny(gate_mode=mode).train()
+        run = m.simulate(binary_input(3, 40, 20))
+        g_in, g_b, g_c = torch.autograd.grad(run.penalty(), [m.w_in, m.b_in, m.fc_ctrl.weight], allow_unused=True)
+        assert g_c is not None and g_c.abs().sum() > 0, "the penalty does train the controller"
+        for g in (g_in, g_b):
+            assert g is None or not g.any(), f"penalty gradient leaked into the hidden layer ({mode})"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_step_one_neuron_network_equals_the_reference(engine):
+    """The smallest valid network (T = 1, H = 1, C = 1) runs on every engine, in both gate modes."""
+    from bench.reference_loop import reference_run, weights_of
+
+    for mode in ("mask", "freeze"):
+        for T in (1, 3):
+            m = lively_tiny(N=4, H=1, C=1, gate_mode=mode)
+            x = binary_input(2, T, 4, p=0.6)
+            run = recorded_run(m, x, engine)
+            for b in range(2):
+                ref = reference_run(weights_of(m), x[b], mode=mode)
+                assert torch.equal(run.gate[b].float(), ref["gate"]) and torch.allclose(run.rates[b], ref["rates"])
+                assert torch.allclose(run.hidden_u[b], ref["u_h"], atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_snn_has_an_open_gate_and_zero_controller_on_every_engine(engine):
+    m = lively_tiny(controller=False)
+    x = binary_input(2, 12, 20)
+    run = recorded_run(m, x, engine)
+    assert run.gate.eq(1).all() and run.n_open.tolist() == [12.0, 12.0]
+    for name in ("controller_spikes", "controller_u"):
+        v = getattr(run, name)
+        assert v.shape == (2, 12) and not v.any(), name
+    plain = recorded_run(m, x, "torch")
+    assert torch.equal(run.out_spikes.float(), plain.out_spikes.float())
+
+
+def test_simulate_records_only_when_asked_and_applies_the_override():
+    m = lively_tiny()
+    x = binary_input(2, 10, 20)
+    with torch.no_grad():
+        for engine in ENGINES:
+            bare = m.simulate(x, engine=engine)
+            assert bare.hidden_u is None and bare.output_u is None and bare.controller_u is None, engine
+            full = m.simulate(x, engine=engine, record=True)
+            assert full.hidden_u.shape == (2, 10, 8) and full.output_u.shape == (2, 10, 3) and full.controller_u.shape == (2, 10)
+            closed = m.simulate(x, engine=engine, gate_override="closed")
+            assert closed.gate[:, 0].eq(1).all() and not closed.gate[:, 1:].any(), "forced closed except step 0"
+
+
+def test_each_engine_runs_the_code_it_names(monkeypatch):
+    """torch: the step functions on tensors; numpy: the same step functions on arrays; compiled: the numba kernels."""
+    from skipsnn_core import kernels
+    from skipsnn_core import model as model_mod
+
+    seen, kernel_calls = [], []
+    real_step, real_kernel = model_mod.lif_step, kernels.hidden_controller
+    monkeypatch.setattr(model_mod, "lif_step", lambda cur, st, p: seen.append(type(cur)) or real_step(cur, st, p))
+    monkeypatch.setattr(kernels, "hidden_controller", lambda *a, **k: kernel_calls.append(1) or real_kernel(*a, **k))
+    m, x = lively_tiny(), binary_input(1, 4, 20)
+    results = {}
+    for engine in ENGINES:
+        seen.clear(), kernel_calls.clear()
+        with torch.no_grad():
+            results[engine] = m.simulate(x, engine=engine)
+        results[engine + " steps"] = set(seen), len(kernel_calls)
+    assert results["torch steps"] == ({torch.Tensor}, 0)
+    assert results["numpy steps"] == ({np.ndarray}, 0)
+    assert results["compiled steps"] == (set(), 1)
+    assert torch.equal(results["numpy"].gate, results["compiled"].gate) and torch.equal(results["torch"].gate, results["numpy"].gate)
+
+
+def test_engine_auto_and_what_each_engine_refuses(monkeypatch):
+    """auto: torch with autograd, compiled on the CPU, triton on CUDA when installed (else torch)."""
+    from skipsnn_core.model import _engine_for, has_triton
+
+    cpu, cuda, other = torch.device("cpu"), torch.device("cuda"), torch.device("meta")
+    assert _engine_for("auto", cpu, True) == "torch" and _engine_for("auto", cuda, True) == "torch"
+    assert _engine_for("auto", cpu, False) == "compiled"
+    assert _engine_for("auto", cuda, False) == ("triton" if has_triton() else "torch")
+    assert _engine_for("auto", other, False) == "torch"
+    assert _engine_for("torch", cpu, True) == "torch" and _engine_for("numpy", cpu, False) == "numpy"
+    for engine in ("numpy", "compiled", "triton"):
+        with pytest.raises(ValueError, match=f"engine '{engine}' runs inference only"):
+            _engine_for(engine, cuda, True)
+    for engine in ("numpy", "compiled"):
+        with pytest.raises(ValueError, match=f"engine '{engine}' runs on the CPU only, the model is on cuda"):
+            _engine_for(engine, cuda, False)
+    assert _engine_for("triton", cuda, False) == "triton"
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ValueError, match="engine 'triton' needs a CUDA GPU"):
+        _engine_for("triton", cpu, False)
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    assert _engine_for("triton", cpu, False) == "triton"
+    import importlib.util
+
+    assert has_triton() == (importlib.util.find_spec("triton") is not None)
+
+
+def test_gated_synaptic_ops_follow_the_formula():
+    """Per step: nnz(gated input)·H + nnz(s_h)·C + nnz(controller input), controller input = [s_h, active pulses]."""
+    m = lively_tiny()
+    x = binary_input(2, 30, 20)
+    tr = m.trace(x)
+    events = x.sum(-1) * tr.gate.float()  # (B, T) admitted input events
+    s_h = tr.hidden_spikes.sum(-1).float()
+    t = torch.arange(30)
+    pulses = sum((t % k == 0).float() for k in (1, 2, 10, 100))
+    assert (~tr.gate).any()
+    assert torch.equal(tr.gated.synops.float(), events * 8 + s_h * 3 + s_h + pulses)
+
+
+def test_confidence_is_the_predicted_class_share_of_the_rates():
+    """confidence = rate[argmax] / Σ_c rate[c], per sample; here class 0 fires every other step (rate 0.5, Σ < 1)."""
+    m = lively_tiny(controller=False)
+    with torch.no_grad():
+        m.fc_out.weight.zero_()
+        m.fc_out.bias.copy_(torch.tensor([0.46, -5.0, -5.0]))  # u: 0.46, 0.506 (spike), reset, 0.46, ...
+    tr = m.trace(binary_input(2, 10, 20))
+    assert tr.rates.tolist() == [[0.5, 0.0, 0.0]] * 2
+    assert tr.prediction.tolist() == [0, 0]
+    assert tr.confidence.tolist() == [1.0, 1.0]
+
+
+def test_input_current_is_w_in_times_x_for_any_values_and_dtypes():
+    """W_in^T x[t]: the event-driven sum weights each event by its value (counts, uint8 frames, float64)."""
+    m = lively_tiny(N=6, H=4)
+    x = torch.tensor([[[0, 2, 0, 1, 0, 3], [1, 0, 0, 0, 0, 0]]], dtype=torch.float32)
+    dense = x @ m.w_in.detach()
+    for v in (x, x.to(torch.uint8), x.double(), x * 0.5):
+        got = m.input_current(v)
+        assert got.dtype == torch.float32
+        assert torch.allclose(got, v.double().float() @ m.w_in.detach(), atol=1e-6), v.dtype
+    assert torch.allclose(m.input_current(x), dense)
+
+
+def test_layer_sizes_of_one_are_valid_and_zero_is_not():
+    from skipsnn_core import SkipSNNConfig
+
+    SkipSNNConfig(n_inputs=1, n_hidden=1, n_classes=1)
+    for field in ("n_inputs", "n_hidden", "n_classes"):
+        with pytest.raises(ValueError, match="layer sizes must be positive"):
+            SkipSNNConfig(**{field: 0})
+    with pytest.raises(ValueError, match="pulse periods must be >= 1"):
+        SkipSNNConfig(pulse_periods=(1, 0))
+
+
+def test_pulse_train_is_t_mod_k_equals_zero_on_the_given_device():
+    from skipsnn_core import pulse_train
+
+    p = pulse_train(12, (1, 2, 10, 5))
+    assert p.shape == (12, 4) and p.dtype == torch.float32
+    assert p[:, 0].eq(1).all(), "P_1 is always 1"
+    assert p[:, 1].tolist() == [1, 0] * 6
+    assert p[:, 2].nonzero().flatten().tolist() == [0, 10] and p[:, 3].nonzero().flatten().tolist() == [0, 5, 10]
+    assert pulse_train(5, (1, 2), device="meta").device.type == "meta"
+
+
+def test_override_tensors_are_made_on_the_model_device():
+    from skipsnn_core.model import _override_tensors
+
+    for word, value in (("open", 1.0), ("closed", 0.0)):
+        forced, v = _override_tensors(word, 2, 3, "cpu")
+        assert forced.dtype == torch.bool and forced.all() and v.eq(value).all() and v.shape == (2, 3)
+        forced, v = _override_tensors(word, 2, 3, "meta")
+        assert forced.device.type == "meta" and v.device.type == "meta"
+    with pytest.raises(ValueError, match="gate_override must be None, 'open', 'closed' or a tensor"):
+        _override_tensors("half", 2, 3, "cpu")
+
+
+def test_initialisation_follows_the_reference():
+    """Input weights and biases uniform in ±1/√N (nn.Linear's default); controller weights and bias uniform in (0, 1)."""
+    from skipsnn_core import SkipSNN, SkipSNNConfig
+
+    biases = []
+    for seed in range(12):
+        torch.manual_seed(seed)
+        m = SkipSNN(SkipSNNConfig(n_inputs=100, n_hidden=64))
+        bound = 100**-0.5
+        for w in (m.w_in, m.b_in):
+            assert w.abs().max() <= bound and w.min() < -bound / 2 and w.max() > bound / 2
+        c = m.fc_ctrl.weight
+        assert c.min() >= 0 and c.max() <= 1 and c.min() < 0.1 and c.max() > 0.9, "spread over (0, 1)"
+        biases.append(m.fc_ctrl.bias.item())
+    assert 0 <= min(biases) < 0.3 and 0.7 < max(biases) <= 1
+
+
+def test_with_config_keeps_weights_and_copies_meta():
+    m = lively_tiny()
+    m.meta = {"dataset": "digits"}
+    other = m.with_config(controller_theta=0.7)
+    assert other.config.controller_theta == 0.7 and other.meta == {"dataset": "digits"} and other.meta is not m.meta
+    assert torch.equal(other.fc_ctrl.weight, m.fc_ctrl.weight) and other.device == m.device
