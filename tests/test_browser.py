@@ -206,5 +206,5 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
     link.wait_for(timeout=60_000)
     link.click()
     page.wait_for_function(f"() => document.body.innerText.includes('Neuron {neuron} up close')", timeout=90_000)
-    assert f"neuron={neuron}" in page.url
+    page.wait_for_function("(n) => location.search.includes('neuron=' + n)", arg=neuron, timeout=30_000)
     assert page.problems == [] and page.outside == []
