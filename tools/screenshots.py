@@ -1,0 +1,46 @@
+"""Screenshots of every view for the README and the closing notes, from the real app in headless Chromium.
+
+    python3 tools/screenshots.py [--out docs]
+
+Starts the app on a local port, opens each view by its link and saves a PNG per view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.browser import chromium, serve  # noqa: E402
+
+VIEWS = {  # file name: (link, how many Plotly charts to wait for, viewport height)
+    "explorer.png": ("/?sample=3&noise=1&start=120&t=140", 2, 1300),
+    "explorer-edits.png": ("/?sample=3&noise=2&start=120&edits=c121-150&t=135", 3, 1900),
+    "why.png": ("/why?sample=3&noise=1&start=120&step=135&neuron=5", 3, 2200),
+    "compare.png": ("/compare?sample=3&noise=1&start=120&b_mode=freeze&b_theta=0.8", 1, 1300),
+    "model-card.png": ("/model_card", 2, 1300),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(ROOT / "docs"))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with serve() as url, chromium(viewport=(1600, 1300)) as page:
+        for name, (link, charts, height) in VIEWS.items():
+            page.set_viewport_size({"width": 1600, "height": height})
+            page.goto(url + link)
+            page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+                                   timeout=120_000)
+            page.wait_for_timeout(2500)  # fonts, the cursor placed, images decoded
+            page.screenshot(path=str(out / name), full_page=True)
+            print(out / name)
+
+
+if __name__ == "__main__":
+    main()
