@@ -1,9 +1,11 @@
 """Explore: one sample through SkipSNN, with the gate, membranes and spikes on one time axis."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
+from urllib.parse import urlencode
 
 import streamlit as st
 
+from skipsnn_core import export
 from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
@@ -31,6 +33,24 @@ except SHOWN_ERRORS as e:
 classes = [str(c) for c in range(model.config.n_classes)]
 gated = model.config.controller
 controls.seed(model, selection, len(data.y), data.x.shape[1])
+
+
+def downloads(spec, view, sample, trace, link) -> None:
+    """This view as files (made when clicked), and its link."""
+    exported = export.Exported(sample, trace, classes, {"checkpoint": selection.model_id or "uploaded", "dataset": selection.dataset,
+                                                        "sample": asdict(spec), "view": asdict(view)})
+    name = f"skipsnn_{selection.dataset}_{spec.index}_noise{spec.noise_level}"
+    with st.expander("Export this view and share its link"):
+        c = st.columns(4)
+        for col, (kind, what, make, mime) in zip(c, (
+                ("html", "Animated figure (.html, plays offline)", lambda: export.to_html(exported), "text/html"),
+                ("png", "Figure for slides (.png, 2×)", lambda: export.to_png(exported), "image/png"),
+                ("npz", "Every array of the run (.npz)", lambda: export.to_npz(exported), "application/octet-stream"),
+                ("csv", "Per-step table (.csv)", lambda: export.to_csv(exported), "text/csv"))):
+            col.download_button(what, make, file_name=f"{name}.{kind}", mime=mime, key=f"export_{kind}", on_click="ignore",
+                                width="stretch")
+        st.caption("The link to exactly this view (copy it with the button at its right):")
+        st.code("?" + urlencode({k: links.fmt(v) for k, v in link.items() if v is not None}), language=None)
 
 
 def pick_neuron() -> None:
@@ -109,6 +129,7 @@ def explorer() -> None:
         if view.edits:
             edited_against_controller(spec, view, sample, trace, s)
     links.publish({**link, "t": cursor})
+    downloads(spec, view, sample, trace, link)
     if not gated:
         return
     with side:

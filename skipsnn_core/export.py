@@ -1,0 +1,144 @@
+"""Export one Explorer view to a file, for slides, papers and checks: the format comes from the extension.
+
+    python -m skipsnn_core.export --checkpoint assets/digits_skipsnn.pt --dataset digits --sample 3 \\
+        --noise-level 2 --seed 0 [--start S --theta X --mode mask|freeze --edits o120-169] --out view.html
+
+- ``.html``: the animated linked figure with plotly.js inlined: plays with no network at all.
+- ``.npz``: every array of the trace, ``x`` (T, N) uint8 (the frames actually run), ``gate`` (T,) bool,
+  and the settings as JSON; ``load_checkpoint(P).trace(x)`` reproduces ``gate``.
+- ``.png``: the figure at twice its size (kaleido, which drives a Chrome or Chromium it finds).
+- ``.csv``: one row per step: t, events, signal, gate, controller spike and membrane, evidence per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import CheckpointError, load_checkpoint
+from .data import DATASETS, DataError, Framed
+from .explore import Sample, SampleSpec, ViewOptions, make_sample, parse_edits, run_trace
+from .model import Readout, SkipSNN, Trace
+
+FORMATS = (".html", ".npz", ".png", ".csv")
+
+
+@dataclass(frozen=True)
+class Exported:
+    sample: Sample
+    trace: Trace
+    classes: list[str]
+    settings: dict  # checkpoint, dataset, sample spec and view: enough to make the same view again
+
+
+def prepare(model: SkipSNN, data: Framed, spec: SampleSpec, view: ViewOptions, settings: dict) -> Exported:
+    sample = make_sample(data, spec)
+    trace = run_trace(model, sample, view)
+    classes = [str(c) for c in range(model.config.n_classes)]
+    return Exported(sample, trace, classes, {**settings, "sample": asdict(spec), "view": asdict(view)})
+
+
+def to_html(e: Exported) -> str:
+    from .figures import explorer_figure
+
+    fig = explorer_figure(e.sample, e.trace, e.classes, meta=e.settings)
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
+
+
+def to_npz(e: Exported) -> bytes:
+    arrays = {"x": e.sample.x.numpy().astype(np.uint8), "gate": e.trace.gate[0].numpy(), "signal": e.sample.signal.numpy()}
+    for f in fields(e.trace):
+        value = getattr(e.trace, f.name)
+        if isinstance(value, Readout):
+            for g in fields(value):
+                arrays[f"{f.name}_{g.name}"] = getattr(value, g.name)[0].numpy()
+        elif hasattr(value, "numpy"):
+            arrays[f.name] = value.numpy() if f.name == "pulses" else value[0].numpy()
+    buf = io.BytesIO()
+    np.savez_compressed(buf, settings=np.array(json.dumps(e.settings)), **arrays)
+    return buf.getvalue()
+
+
+def to_csv(e: Exported) -> str:
+    tr, T = e.trace, e.trace.gate.shape[1]
+    events = np.count_nonzero(e.sample.x.numpy(), axis=1)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["t", "events", "signal", "gate", "controller_spike", "controller_u", *(f"evidence_{c}" for c in e.classes)])
+    for t in range(T):
+        w.writerow([t, int(events[t]), int(e.sample.signal[t]), int(tr.gate[0, t]), int(tr.controller_spikes[0, t]),
+                    f"{float(tr.controller_u[0, t]):.6g}", *(f"{float(v):.6g}" for v in tr.gated.evidence[0, t])])
+    return out.getvalue()
+
+
+def to_png(e: Exported) -> bytes:
+    from .figures import explorer_base
+
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        raise RuntimeError("PNG export needs kaleido (pip install kaleido) and a Chrome or Chromium it can find") from None
+    import plotly.graph_objects as go
+
+    figure, _ = explorer_base(e.sample, e.trace, e.classes, meta=e.settings)
+    return go.Figure(figure).to_image(format="png", width=1600, height=900, scale=2)
+
+
+def export(e: Exported, out: Path) -> Path:
+    """Write ``e`` to ``out`` in the format its extension names (temporary file, then rename)."""
+    kind = out.suffix.lower()
+    if kind not in FORMATS:
+        raise ValueError(f"{out}: unknown format {kind!r}; use one of {', '.join(FORMATS)}")
+    content = {".html": lambda: to_html(e).encode(), ".npz": lambda: to_npz(e), ".png": lambda: to_png(e),
+               ".csv": lambda: to_csv(e).encode()}[kind]()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .train import load_split
+
+    p = argparse.ArgumentParser(prog="python -m skipsnn_core.export", description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--sample", type=int, default=0, help="recording in the test split")
+    p.add_argument("--noise-level", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--start", type=int, default=120, help="first signal frame")
+    p.add_argument("--theta", type=float, default=None, help="gate threshold (default: as trained)")
+    p.add_argument("--mode", choices=("mask", "freeze"), default=None)
+    p.add_argument("--gate", choices=("controller", "oracle", "open"), default="controller")
+    p.add_argument("--edits", default="", help="steps forced open/closed, e.g. o120-169,c200")
+    p.add_argument("--T", type=int, default=300)
+    p.add_argument("--out", required=True, help="file to write: .html, .npz, .png or .csv")
+    args = p.parse_args(argv)
+    try:
+        model = load_checkpoint(args.checkpoint, "cpu")
+        from .data import FrameSpec
+
+        data = load_split(args.dataset, args.data_dir, "test", FrameSpec(L=model.meta.get("signal_frames", 50)), quiet=True)
+        parse_edits(args.edits, args.T)
+        spec = SampleSpec(index=args.sample, noise_level=args.noise_level, start=args.start, seed=args.seed, T=args.T)
+        view = ViewOptions(controller_theta=args.theta, gate_mode=args.mode, gate=args.gate, edits=args.edits)
+        settings = {"checkpoint": args.checkpoint, "dataset": args.dataset}
+        path = export(prepare(model, data, spec, view, settings), Path(args.out))
+    except (CheckpointError, DataError, ValueError, IndexError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The export CLI: each format round-trips, and the HTML plays with the network blocked."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skipsnn_core import load_checkpoint
+from tests.test_browser import require_browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--checkpoint", "assets/digits_skipsnn.pt", "--dataset", "digits", "--sample", "3", "--noise-level", "2", "--seed", "5",
+        "--start", "100", "--theta", "0.6", "--edits", "o30-40"]
+
+
+def export(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skipsnn_core.export", *ARGS, *extra, "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_npz_reproduces_the_gate_and_csv_tabulates_it(tmp_path):
+    done = export(tmp_path / "view.npz")
+    assert done.returncode == 0, done.stderr
+    z = np.load(tmp_path / "view.npz")
+    settings = json.loads(str(z["settings"]))
+    assert settings["sample"]["index"] == 3 and settings["view"]["controller_theta"] == 0.6 and settings["view"]["edits"] == "o30-40"
+    assert z["x"].dtype == np.uint8 and z["x"].shape == (300, 2312) and z["gate"].dtype == bool
+    model = load_checkpoint(ROOT / settings["checkpoint"], "cpu")
+    override = torch.full((300,), -1)
+    override[30:41] = 1
+    again = model.trace(torch.from_numpy(z["x"])[None], controller_theta=0.6, gate_override=override)
+    assert np.array_equal(again.gate[0].numpy(), z["gate"]), "load_checkpoint(P).trace(x) with the settings reproduces the gate"
+    assert z["gate"][30:41].all()
+    assert np.array_equal(z["hidden_spikes"], again.hidden_spikes[0].numpy())
+
+    assert export(tmp_path / "view.csv").returncode == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "view.csv").read_text())))
+    assert len(rows) == 300 and [int(r["gate"]) for r in rows] == z["gate"].astype(int).tolist()
+    assert [int(r["events"]) for r in rows] == np.count_nonzero(z["x"], axis=1).tolist()
+    assert float(rows[-1]["evidence_0"]) == pytest.approx(float(z["gated_evidence"][-1, 0]), abs=1e-5)
+
+
+def test_html_plays_with_no_network(tmp_path):
+    require_browser()
+    from bench.browser import chromium
+
+    assert export(tmp_path / "view.html").returncode == 0
+    html = tmp_path / "view.html"
+    assert html.stat().st_size < 10_000_000
+    with chromium(viewport=(1600, 1000)) as page:
+        outside = []
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else (
+            outside.append(route.request.url), route.abort()))
+        page.goto(html.as_uri())
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot') && "
+                               "document.querySelector('.js-plotly-plot')._transitionData._frames.length === 300", timeout=60_000)
+        page.locator(".updatemenu-button").first.click()
+        page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullData[2].text[0].startsWith('t = 0 ms')",
+                               timeout=20_000)
+        assert outside == [], f"the file fetched from the network: {outside}"
+
+
+def test_png_at_twice_the_size(tmp_path):
+    require_browser()
+    pytest.importorskip("kaleido", reason="PNG export needs kaleido")
+    done = export(tmp_path / "view.png")
+    assert done.returncode == 0, done.stderr
+    from PIL import Image
+
+    with Image.open(tmp_path / "view.png") as im:
+        assert im.size == (3200, 1800)
+
+
+def test_bad_export_requests_are_clear(tmp_path):
+    for extra, words in ((["--sample", "9999"], "outside"), (["--edits", "q1"], "gate edit")):
+        done = export(tmp_path / "v.npz", *extra)
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    done = export(tmp_path / "v.pdf")
+    assert done.returncode == 2 and "unknown format" in done.stderr
