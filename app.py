@@ -36,6 +36,7 @@ page = st.navigation([
     st.Page("views/explore.py", title="Explore", icon=":material/insights:", default=True),
     st.Page("views/why.py", title="Why did the gate open?", icon=":material/manage_search:"),
     st.Page("views/compare.py", title="Compare two runs", icon=":material/compare:"),
+    st.Page("views/sweep.py", title="Sweeps", icon=":material/show_chart:"),
     st.Page("views/model_card.py", title="Model card", icon=":material/badge:"),
 ])
 page.run()

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     T = model.meta.get("noise", {}).get("T", 300) if args.T is None else args.T
     results = []
     for level in levels:
-        figures = evaluate(model, data, NoiseSpec(T, level), seed=args.seed, controller_theta=args.controller_theta)
+        figures = evaluate(model, data, NoiseSpec(T, level), seed=args.seed, controller_theta=args.controller_theta,
+                           oracle=args.oracle, limit=args.limit)
         results.append(figures)
     return results
 
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--T", type=int, default=None, help="frames per sample (default: as trained)")
     p.add_argument("--controller-theta", type=float, default=None, help="gate threshold at inference")
     p.add_argument("--seed", type=int, default=1234, help="noise seed")
+    p.add_argument("--oracle", action="store_true", help="also the same weights with the gate open exactly on the signal")
+    p.add_argument("--limit", type=int, default=None, help="the first N samples of the split only")
     p.add_argument("--json", action="store_true", help="print JSON only")
     args = p.parse_args(argv)
     try:
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        rows = [{k: r[k] for k in JSON_KEYS} for r in results]
+        rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy") if k in r} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))
         return 0
     print(f"{args.checkpoint} on {args.dataset}/{args.split}, {results[0]['n_samples']} samples")

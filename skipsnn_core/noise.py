@@ -25,15 +25,15 @@ class NoisySample:
 
 
 def noise_frames(
-    B: int, T: int, level: int, sensor: tuple[int, int, int], generator: torch.Generator
+    B: int, T: int, level: int, sensor: tuple[int, int, int], generator: torch.Generator, dtype: torch.dtype = torch.float32
 ) -> Tensor:
-    """(B, T, N) frames, each with ``level`` ON/OFF event pairs around a random centre."""
+    """(B, T, N) frames of ``dtype``, each with ``level`` ON/OFF event pairs around a random centre."""
     W, H, P = sensor
     if P != 2:
         raise ValueError(f"reference noise needs a two-polarity sensor, got {sensor}")
     if W < 5 or H < 5:
         raise ValueError(f"sensor {sensor} is too small for the 4x4 noise window")
-    frames = torch.zeros(B, T, P * H * W)
+    frames = torch.zeros(B, T, P * H * W, dtype=dtype)
     if level <= 0:
         return frames
     shape = (B, T, level)
@@ -45,7 +45,7 @@ def noise_frames(
     channel = p * H * W + (cy + dy) * W + (cx + dx)  # (B, T, level, 2)
     b = torch.arange(B)[:, None, None, None].expand_as(channel)
     t = torch.arange(T)[None, :, None, None].expand_as(channel)
-    frames[b.reshape(-1), t.reshape(-1), channel.reshape(-1)] = 1.0
+    frames[b.reshape(-1), t.reshape(-1), channel.reshape(-1)] = 1
     return frames
 
 
@@ -58,8 +58,9 @@ def embed_batch(
     in_signal: bool = False,
     sensor: tuple[int, int, int] = (34, 34, 2),
     generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Signals (B, L, N) placed at ``starts`` (B,) in noise: x (B, T, N), signal mask (B, T), starts.
+    """Signals (B, L, N) placed at ``starts`` (B,) in noise: x (B, T, N) of ``dtype``, signal mask (B, T), starts.
 
     ``starts=None`` draws each from [0, T-L) like the reference.
     """
@@ -74,10 +75,10 @@ def embed_batch(
     starts = torch.as_tensor(starts, dtype=torch.long).reshape(B)
     if bool(((starts < 0) | (starts > T - L)).any()):
         raise ValueError(f"signal start {starts.tolist()} outside [0, {T - L}]")
-    x = noise_frames(B, T, level, sensor, generator)
+    x = noise_frames(B, T, level, sensor, generator, dtype)
     steps = starts[:, None] + torch.arange(L)  # (B, L) signal frame positions
     rows = torch.arange(B)[:, None]
-    sig = (signals > 0).float()
+    sig = (signals > 0).to(dtype)
     x[rows, steps] = torch.maximum(x[rows, steps], sig) if in_signal else sig
     mask = torch.zeros(B, T, dtype=torch.bool)
     mask[rows, steps] = True

@@ -19,6 +19,7 @@ from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
 from skipsnn_core.checkpoint import read_meta
 from skipsnn_core.data import NMNIST_SENSOR, DataError, Framed, FrameSpec, framed, open_dataset
 from skipsnn_core.recordings import recording_frames
+from skipsnn_core.sweep import noise_sweep, threshold_sweep
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.model import has_triton
@@ -177,6 +178,31 @@ def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptio
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     return explorer_payload(_sample, _trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__},
                             full_range=full_range).decode()
+
+
+@st.cache_resource(show_spinner=False)
+def _sweeps() -> dict:
+    return {}  # (selection, kind, grid, limit, plain, level or theta) -> rows; the 16 newest are kept
+
+
+def sweep_for(selection: Selection, kind: str, grid: tuple, limit: int | None, at: float | None, plain: Selection | None,
+              progress) -> list[dict]:
+    """A noise or threshold sweep (skipsnn_core.sweep), computed once per settings and kept for every session.
+
+    ``at``: the gate threshold of a noise sweep, or the noise level of a threshold sweep.
+    """
+    key = (selection, kind, grid, limit, at, plain)
+    store = _sweeps()
+    if key not in store:
+        model, data = model_for(selection), data_for(selection)
+        if kind == "noise":
+            store[key] = noise_sweep(model, data, grid, theta=at, limit=limit, plain=model_for(plain) if plain else None,
+                                     progress=progress)
+        else:
+            store[key] = threshold_sweep(model, data, grid, level=int(at), limit=limit, progress=progress)
+        while len(store) > 16:
+            store.pop(next(iter(store)))
+    return store[key]
 
 
 def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
