@@ -361,3 +361,26 @@ def test_compare_page_runs_b_as_the_core_does():
     assert not app.exception and any("cannot be read" in e.value for e in app.error)
     spec = json.loads(app.get("plotly_chart")[0].proto.spec) if app.get("plotly_chart") else None
     assert spec is None or "Gates" in json.dumps(spec)
+
+
+@pytest.mark.parametrize("name", ["Heavy noise", "Gate too strict", "A misclassified sample", "Late signal"])
+def test_presets_reproduce_their_settings(name):
+    from ui import presets
+
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    app.selectbox(key="preset").set_value(name).run()
+    check(app)
+    wanted = presets.settings(name)
+    for key in presets.KEYS:
+        assert app.session_state[key] == pytest.approx(wanted[key]) if isinstance(wanted[key], float) else \
+            app.session_state[key] == wanted[key], key
+    via_link = AppTest.from_file(APP, default_timeout=TIMEOUT)  # the same preset as a plain link
+    for key, value in wanted.items():
+        via_link.query_params[key] = str(value)
+    via_link.run()
+    assert not via_link.warning and shown(via_link) == shown(app)
+    if name == "Gate too strict":
+        assert shown(app)["Prediction"] == "none (silent network)"
+    if name == "A misclassified sample":
+        assert "✗" in shown(app)["Prediction"]

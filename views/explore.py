@@ -9,7 +9,7 @@ from skipsnn_core import export
 from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
-from ui import controls, links
+from ui import controls, links, presets
 from ui.sidebar import sidebar
 from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
 from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
@@ -80,6 +80,8 @@ def edited_against_controller(spec, view, sample, trace, s) -> None:
 
 @st.fragment
 def explorer() -> None:
+    if selection.dataset == "digits":
+        presets.picker()
     settings = controls.controls(model, selection, data.y, data.x.shape[1])
     spec, view, link = settings.spec, settings.view, settings.link
     try:
