@@ -208,3 +208,19 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
     page.wait_for_function(f"() => document.body.innerText.includes('Neuron {neuron} up close')", timeout=90_000)
     page.wait_for_function("(n) => location.search.includes('neuron=' + n)", arg=neuron, timeout=30_000)
     assert page.problems == [] and page.outside == []
+
+
+def test_presentation_mode_fits_one_projector_screen(page, served):
+    pg = page.context.browser.new_page(viewport={"width": 1920, "height": 1080})
+    pg.goto(served + "/?present=1&sample=3&t=140")
+    pg.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=90_000)
+    pg.wait_for_timeout(1500)
+    sidebar = pg.evaluate("() => { const s = document.querySelector('section[data-testid=\"stSidebar\"]');"
+                          " return s ? getComputedStyle(s).display : 'absent'; }")
+    assert sidebar in ("none", "absent"), "the sidebar is hidden"
+    sizes = pg.evaluate("() => [document.scrollingElement.scrollHeight, window.innerHeight,"
+                        " Array.from(document.querySelectorAll('[data-testid=\"stMain\"], section.main')).map(m => m.scrollHeight - m.clientHeight)]")
+    assert sizes[0] <= sizes[1] and all(extra <= 0 for extra in sizes[2]), f"no vertical scroll at 1920x1080: {sizes}"
+    assert pg.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 24, "type 1.5x larger"
+    assert "present=1" in pg.url
+    pg.close()

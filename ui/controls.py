@@ -58,13 +58,16 @@ def seed(model: SkipSNN, selection: Selection, n_samples: int, L: int) -> None:
     links.show_notices()
 
 
-def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int) -> Settings:
+def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int, compact: bool = False) -> Settings:
     """One row of widgets: sample (and a digit picker), noise level, signal start, gate threshold, mode and decider, seed.
 
-    ``labels``: the test split's labels; ``L``: its signal length in frames.
+    ``labels``: the test split's labels; ``L``: its signal length in frames. ``compact`` (presentation mode): only
+    the noise level and gate threshold sliders; the rest keep their values (they persist for the session).
     """
     classes = [str(c) for c in range(model.config.n_classes)]
     gated = model.config.controller
+    if compact:
+        return _compact(model, selection, gated)
 
     def pick_class() -> None:
         digit = st.session_state["digit"]
@@ -116,6 +119,26 @@ def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int) -
     link = {"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
             "start": spec.start, "seed": spec.seed,
             **({"theta": float(theta), "mode": mode, "gate": gate_choice} if gated else {}), **({"edits": edits} if edits else {})}
+    return Settings(spec, view, link)
+
+
+def _compact(model: SkipSNN, selection: Selection, gated: bool) -> Settings:
+    c1, c2, _ = st.columns([1, 1, 1.2])
+    c1.slider("Noise level", 0, 8, key="noise", persist_state=KEEP, help="ON/OFF noise event pairs per noise frame")
+    if gated:
+        c2.slider("Gate threshold", -0.5, 2.0, step=0.05, key="theta", persist_state=KEEP,
+                  help="The controller's firing threshold: higher opens the gate less often")
+    state = st.session_state
+    spec = SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
+                      seed=int(state["seed"]), T=T)
+    gate = state.get("gate", "controller")
+    edits = state.get("edits", "") if gated and gate == "controller" else ""
+    view = ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"], gate=gate, edits=edits) if gated \
+        else ViewOptions()
+    link = {"dataset": selection.dataset, "model": selection.model_id, "sample": spec.index, "noise": spec.noise_level,
+            "start": spec.start, "seed": spec.seed,
+            **({"theta": view.controller_theta, "mode": view.gate_mode, "gate": gate} if gated else {}),
+            **({"edits": edits} if edits else {})}
     return Settings(spec, view, link)
 
 

@@ -173,11 +173,12 @@ def attribution_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptions, full_range: bool, _sample: Sample,
-                         _trace: Trace) -> str:
+                         _trace: Trace, projector: bool = False) -> str:
     """The live Explorer chart's payload for these settings (JSON text, ~150 kB), built once."""
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
-    return explorer_payload(_sample, _trace, classes, meta={"sample": spec.__dict__, "view": view.__dict__},
-                            full_range=full_range).decode()
+    return explorer_payload(_sample, _trace, classes, height=640 if projector else 900,
+                            meta={"sample": spec.__dict__, "view": view.__dict__}, full_range=full_range,
+                            projector=projector).decode()
 
 
 @st.cache_resource(show_spinner=False)

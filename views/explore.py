@@ -9,17 +9,22 @@ from skipsnn_core import export
 from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
-from ui import controls, links, presets
+from ui import controls, links, presentation, presets
 from ui.sidebar import sidebar
 from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
 from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
 
-st.title("Event attention, step by step")
-st.caption(
-    "A digit's events (yellow band) arrive somewhere in 300 ms of noise. The controller neuron decides at every "
-    "step whether the next frame reaches the network (**admitted**) or is skipped (**hibernating**). Press ▶ to "
-    "play; move a slider to re-run the network."
-)
+presentation.seed()
+head, switch = st.columns([5, 1])
+head.title("Event attention, step by step")
+with switch:
+    present = presentation.toggle()
+if not present:
+    st.caption(
+        "A digit's events (yellow band) arrive somewhere in 300 ms of noise. The controller neuron decides at every "
+        "step whether the next frame reaches the network (**admitted**) or is skipped (**hibernating**). Press ▶ to "
+        "play; move a slider to re-run the network."
+    )
 
 selection = sidebar()
 try:
@@ -33,6 +38,21 @@ except SHOWN_ERRORS as e:
 classes = [str(c) for c in range(model.config.n_classes)]
 gated = model.config.controller
 controls.seed(model, selection, len(data.y), data.x.shape[1])
+
+
+def on_the_projector(spec, view, link, sample, trace, s) -> None:
+    """Presentation mode: three cards and the whole figure, on one screen."""
+    m = st.columns(3)
+    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
+                delta_color="off", delta_arrow="off")
+    if gated:
+        m[1].metric("State updates", percent(s.state_updates, 1), f"oracle {percent(s.oracle_state_updates, 1)}",
+                    delta_color="off", delta_arrow="off")
+        m[2].metric("Synaptic work saved", percent(s.synops_saving), "against the gate forced open", delta_color="off",
+                    delta_arrow="off")
+    cursor = explorer_chart(explorer_payload_for(selection, spec, view, False, sample, trace, projector=True),
+                            key="explorer_chart", cursor=st.session_state["cursor_from_link"])
+    links.publish({**link, "t": cursor, "present": 1})
 
 
 def downloads(spec, view, sample, trace, link) -> None:
@@ -80,9 +100,10 @@ def edited_against_controller(spec, view, sample, trace, s) -> None:
 
 @st.fragment
 def explorer() -> None:
-    if selection.dataset == "digits":
+    present = presentation.active()
+    if selection.dataset == "digits" and not present:
         presets.picker()
-    settings = controls.controls(model, selection, data.y, data.x.shape[1])
+    settings = controls.controls(model, selection, data.y, data.x.shape[1], compact=present)
     spec, view, link = settings.spec, settings.view, settings.link
     try:
         sample = sample_for(selection, spec)
@@ -92,6 +113,9 @@ def explorer() -> None:
         return
     s = summarize(sample, trace)
 
+    if present:
+        on_the_projector(spec, view, link, sample, trace, s)
+        return
     m = st.columns(6 if gated else 3)
     m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
                 delta_color="off", delta_arrow="off",

@@ -149,7 +149,7 @@ def _scatter(axis: str, **props) -> dict:
 
 
 def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                  full_range: bool = False) -> tuple[dict, Cursor]:
+                  full_range: bool = False, projector: bool = False) -> tuple[dict, Cursor]:
     """Every panel on one time axis, the cursor at t = 0, no animation: the figure (a plain dict, as Plotly takes
     it) both the live chart and ``explorer_figure`` are made from. Sample 0 of the trace.
 
@@ -277,17 +277,34 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     for animated, frame in zip(data, _cursor_frame_data(sample, trace, 0, ranges)):
         animated.update({k: v for k, v in frame.items() if k != "type"})
     assert n_animated == 3 + n
+    if projector:
+        _for_projector(data, layout)
     return {"data": data, "layout": layout}, Cursor(0, 1, 2, tuple(range(3, n_animated)), tuple(ranges))
 
 
+def _for_projector(data: list[dict], layout: dict) -> None:
+    """Presentation mode: larger type, thicker lines and markers, a signal band that survives a washed-out projector."""
+    for trace in data:
+        if "line" in trace:
+            trace["line"] = {**trace["line"], "width": trace["line"].get("width", 1.5) * 1.8}
+        if isinstance(trace.get("marker"), dict) and "size" in trace["marker"]:
+            trace["marker"] = {**trace["marker"], "size": trace["marker"]["size"] * 1.4}
+    layout["font"] = {**layout.get("font", {}), "size": 16}
+    for note in layout.get("annotations", []):
+        note["font"] = {**note.get("font", {}), "size": 17}
+    for shape in layout.get("shapes", []):
+        if shape.get("fillcolor") == SIGNAL:
+            shape.update(fillcolor="rgba(255, 176, 0, 0.26)", line={"width": 2, "color": "#b8860b"})
+
+
 def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                    full_range: bool = False) -> go.Figure:
+                    full_range: bool = False, projector: bool = False) -> go.Figure:
     """The Explorer figure with Plotly's own animation: one frame per step, a slider and play buttons.
 
     Self-contained (for an HTML file or a notebook); the app's live chart draws ``explorer_base`` and
     moves the cursor itself (ui/components/explorer_chart).
     """
-    spec, cursor = explorer_base(sample, trace, classes, height, meta, full_range)
+    spec, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector)
     fig = AnimatedFigure(spec)
     T = trace.gate.shape[1]
     n_animated = 3 + len(cursor.lines)
@@ -316,13 +333,13 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
 
 
 def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                     full_range: bool = False) -> bytes:
+                     full_range: bool = False, projector: bool = False) -> bytes:
     """What the live Explorer chart receives: the base figure and the events of every frame, as JSON bytes.
 
     The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
     ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
     """
-    figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range)
+    figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step
