@@ -34,6 +34,7 @@ warm_up()
 # st.navigation call of the process, so a link opened first after a start would bypass this file.
 page = st.navigation([
     st.Page("views/explore.py", title="Explore", icon=":material/insights:", default=True),
+    st.Page("views/tour.py", title="Tour: event attention", icon=":material/school:"),
     st.Page("views/why.py", title="Why did the gate open?", icon=":material/manage_search:"),
     st.Page("views/compare.py", title="Compare two runs", icon=":material/compare:"),
     st.Page("views/sweep.py", title="Sweeps", icon=":material/show_chart:"),

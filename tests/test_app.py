@@ -384,3 +384,25 @@ def test_presets_reproduce_their_settings(name):
         assert shown(app)["Prediction"] == "none (silent network)"
     if name == "A misclassified sample":
         assert "✗" in shown(app)["Prediction"]
+
+
+def test_tour_steps_render_navigate_and_stay_short():
+    app = AppTest.from_file(APP, default_timeout=300)
+    app.query_params["tour"] = "2"
+    app.switch_page("views/tour.py").run()
+    seen = []
+    for step in range(2, 9):
+        assert not app.exception and not app.error, step
+        assert app.session_state["tour_step"] == step
+        text = next(m.value for m in app.markdown if len(m.value.split()) > 20)
+        assert len(text.split()) <= 80, f"step {step} has {len(text.split())} words"
+        seen.append(len(app.get("plotly_chart")) + len(app.get("bidi_component")))
+        if step == 2:
+            card = json.loads((ROOT / "assets" / "model_cards.json").read_text())["digits_snn.pt"]
+            assert percent(next(r["accuracy"] for r in card["sweep"] if r["noise_level"] == 4)) in text, "numbers from the cards"
+        if step < 8:
+            app.button(key="tour_next").click().run()
+    assert all(n >= 1 for n in seen), "every step has a live figure"
+    assert app.query_params["tour"] == "8"
+    app.button(key="tour_back").click().run()
+    assert app.session_state["tour_step"] == 7

@@ -112,7 +112,7 @@ def sidebar() -> Selection:
 
 
 PAGE_KEYS = ("sample", "noise", "start", "theta", "mode", "gate", "edits", "seed", "t", "step", "neuron", "b_model", "b_mode", "b_theta",
-             "b_noise", "b_seed", "b_edits", "axis", "n", "plain", "present")  # the pages' link keys
+             "b_noise", "b_seed", "b_edits", "axis", "n", "plain", "present", "tour")  # the pages' link keys
 
 
 def _take_upload(key: str) -> tuple[str, bytes] | None:
