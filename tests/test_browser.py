@@ -224,3 +224,22 @@ def test_presentation_mode_fits_one_projector_screen(page, served):
     assert pg.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 24, "type 1.5x larger"
     assert "present=1" in pg.url
     pg.close()
+
+
+def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page, served):
+    pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1300})
+    pg.goto(served + "/?dataset=drawing")
+    canvas = pg.locator(".skipsnn-draw canvas")
+    canvas.wait_for(timeout=90_000)
+    pg.get_by_text("draw a digit in the sidebar").wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
+    pg.mouse.down()
+    for k in range(1, 21):  # a '1': one stroke down the middle
+        pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.15 + 0.035 * k))
+    pg.mouse.up()
+    pg.locator(".skipsnn-draw button[data-act='use']").click()
+    pg.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=90_000)
+    cards = metric_texts(pg)
+    assert cards["Prediction"] and cards["Prediction"] != "none (silent network)" and "✓" not in cards["Prediction"], cards
+    pg.close()

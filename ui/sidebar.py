@@ -17,13 +17,14 @@ from skipsnn_core.roots import nmnist_folders
 from ui import links
 from skipsnn_core.data import DataError
 from skipsnn_core.recordings import MAX_BYTES, read_recording
+from ui.components.drawing_canvas import drawing_canvas
 from ui.state import DATASET_NAMES, UPLOAD, UPLOADS, Selection, app_device, engine_name, offered_models, uploaded
 
 OTHER_MODEL = "other"  # the checkpoint choice that opens a text box
 UPLOAD_MODEL = "upload"  # the checkpoint choice that opens an uploader
 OTHER_FOLDER = "other folder"
 KEPT = "sidebar_values"  # copies of the sidebar's widget values: a page switch forgets widget state
-SIDEBAR_KEYS = ("dataset", "data_folder", "data_dir_text", "checkpoint_path", "upload_label")
+SIDEBAR_KEYS = ("dataset", "data_folder", "data_dir_text", "checkpoint_path", "upload_label", "drawing_label")
 
 
 def _restore() -> None:
@@ -81,6 +82,11 @@ def sidebar() -> Selection:
                                          placeholder="e.g. data/nmnist").strip()
             else:
                 data_dir = str(folders[pick])
+        elif dataset == "drawing":
+            _draw()
+            if uploaded("drawing") is not None:
+                pixels, label = uploaded("drawing")
+                data_dir = f"drawing:{hashlib.sha256(pixels.tobytes()).hexdigest()[:16]}:{label}"
         elif dataset == "upload":
             _upload_recording()
             if uploaded("recording"):  # names the upload in every cache key (content and label), not a path
@@ -88,7 +94,8 @@ def sidebar() -> Selection:
                 data_dir = f"{UPLOAD}{hashlib.sha256(content).hexdigest()[:16]}:{label}"
 
         # this dataset's checkpoints first, SkipSNN before the plain SNN
-        fits = "nmnist" if dataset == "upload" else dataset  # an upload is a real sensor's recording, as N-MNIST's are
+        # an upload is a real sensor's recording, as N-MNIST's are; a drawing goes through the digits' simulator
+        fits = {"upload": "nmnist", "drawing": "digits"}.get(dataset, dataset)
         fitting = sorted((m for m, (_, meta) in models.items() if meta.get("dataset") == fits),
                          key=lambda m: models[m][1].get("kind") != "skipsnn")
         options = fitting + [m for m in models if m not in fitting] + [UPLOAD_MODEL, OTHER_MODEL]
@@ -163,3 +170,14 @@ def _upload_checkpoint() -> str:
         st.caption(f"Using **{uploaded('checkpoint')[0]}** (this session only)")
     upload = uploaded("checkpoint")
     return UPLOAD + (f"{hashlib.sha256(upload[1]).hexdigest()[:16]}:{upload[0]}" if upload else "")
+
+
+def _draw() -> None:
+    """A canvas for a digit of one's own; the drawing used is kept in this session only."""
+    pixels = drawing_canvas("drawing_canvas")
+    label = st.selectbox("Its true label", ["unknown", *map(str, range(10))], key="drawing_label")
+    uploads = st.session_state.setdefault(UPLOADS, {})
+    if pixels is not None:  # the drawing last used (Clear only wipes the canvas; the run keeps it until the next Use)
+        uploads["drawing"] = (pixels, -1 if label == "unknown" else int(label))
+    elif "drawing" in uploads:
+        uploads["drawing"] = (uploads["drawing"][0], -1 if label == "unknown" else int(label))

@@ -18,6 +18,7 @@ import torch
 from skipsnn_core import CheckpointError, SkipSNN, Trace, load_checkpoint
 from skipsnn_core.checkpoint import read_meta
 from skipsnn_core.data import NMNIST_SENSOR, DataError, Framed, FrameSpec, framed, open_dataset
+from skipsnn_core.drawing import drawing_sample
 from skipsnn_core.recordings import recording_frames
 from skipsnn_core.sweep import noise_sweep, threshold_sweep
 from skipsnn_core.evaluate import check_fits
@@ -30,7 +31,7 @@ from skipsnn_core.figures import explorer_payload
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 DATASET_NAMES = {"digits": "Built-in digits (simulated, no download)", "nmnist": "N-MNIST (a folder on the server)",
-                 "upload": "Your recording (upload)"}
+                 "upload": "Your recording (upload)", "drawing": "Draw your own digit"}
 UPLOAD = "upload:"  # a Selection's checkpoint or data_dir that names a file the user uploaded in this session
 UPLOADS = "uploads"  # session_state: {"recording": (name, bytes, label), "checkpoint": (name, bytes)}, never written to disk
 
@@ -131,7 +132,19 @@ def uploaded_recording(digest: str, name: str, label: int, _content: bytes) -> F
     return Framed(x[None], np.array([label]), NMNIST_SENSOR)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def drawn_digit(digest: str, label: int, _pixels: np.ndarray) -> Framed:
+    """A drawing seen by the built-in sensor simulator, as a one-sample split."""
+    return drawing_sample(_pixels, label)
+
+
 def data_for(selection: Selection, split: str = "test") -> Framed:
+    if selection.dataset == "drawing":
+        drawing = uploaded("drawing")
+        if drawing is None:
+            raise DataError("draw a digit in the sidebar, then press *Use this drawing*")
+        pixels, label = drawing
+        return drawn_digit(hashlib.sha256(pixels.tobytes()).hexdigest(), label, pixels)
     if selection.dataset == "upload":
         upload = uploaded("recording")
         if upload is None:
