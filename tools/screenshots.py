@@ -22,7 +22,11 @@ VIEWS = {  # file name: (link, how many Plotly charts to wait for, viewport heig
     "why.png": ("/why?sample=3&noise=1&start=120&step=135&neuron=5", 3, 2200),
     "compare.png": ("/compare?sample=3&noise=1&start=120&b_mode=freeze&b_theta=0.8", 1, 1300),
     "model-card.png": ("/model_card", 2, 1300),
+    "tour.png": ("/tour?tour=4", 1, 1000),
+    "presentation.png": ("/?present=1&sample=3&t=140", 1, 1080),
+    "sweep.png": ("/sweep?n=360", 1, 1100),
 }
+WIDTH = {"presentation.png": 1920}
 
 
 def main() -> None:
@@ -33,10 +37,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     with serve() as url, chromium(viewport=(1600, 1300)) as page:
         for name, (link, charts, height) in VIEWS.items():
-            page.set_viewport_size({"width": 1600, "height": height})
+            page.set_viewport_size({"width": WIDTH.get(name, 1600), "height": height})
             page.goto(url + link)
             page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
-                                   timeout=120_000)
+                                   timeout=300_000)
             page.wait_for_timeout(2500)  # fonts, the cursor placed, images decoded
             page.screenshot(path=str(out / name), full_page=True)
             print(out / name)

@@ -13,7 +13,7 @@ CSS = """
 <style>
   section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
   header[data-testid="stHeader"] { display: none !important; }
-  html { font-size: 24px; }  /* 1.5x Streamlit's 16 px: every rem-sized text grows */
+  html { font-size: clamp(15px, 2.23vh, 40px); }  /* 1.5x Streamlit's 16 px at 1080 lines, scaled with the screen */
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 0.6rem !important; padding-bottom: 0 !important;
     max-width: 100% !important; }
   h1 { font-size: 1.6rem !important; padding: 0 0 0.2rem 0 !important; }

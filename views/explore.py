@@ -10,6 +10,7 @@ from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links, presentation, presets
+from ui.glossary import glossary
 from ui.sidebar import sidebar
 from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
 from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
@@ -25,6 +26,7 @@ if not present:
         "step whether the next frame reaches the network (**admitted**) or is skipped (**hibernating**). Press ▶ to "
         "play; move a slider to re-run the network."
     )
+    glossary()
 
 selection = sidebar()
 try:
@@ -51,7 +53,7 @@ def on_the_projector(spec, view, link, sample, trace, s) -> None:
         m[2].metric("Synaptic work saved", percent(s.synops_saving), "against the gate forced open", delta_color="off",
                     delta_arrow="off")
     cursor = explorer_chart(explorer_payload_for(selection, spec, view, False, sample, trace, projector=True),
-                            key="explorer_chart", cursor=st.session_state["cursor_from_link"])
+                            key="explorer_chart", cursor=st.session_state["cursor_from_link"], fit=True)
     links.publish({**link, "t": cursor, "present": 1})
 
 

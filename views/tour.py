@@ -12,6 +12,7 @@ from skipsnn_core.figures.sweep import sweep_page_figure
 from skipsnn_core.figures.tour import architecture_figure, savings_figure, task_figure
 from skipsnn_core.sweep import THETAS
 from ui import links
+from ui.glossary import glossary
 from ui.components.explorer_chart import explorer_chart
 from ui.state import ASSETS, SHOWN_ERRORS, Selection, check_selection, explorer_payload_for, sample_for, sweep_for, trace_for
 
@@ -78,15 +79,7 @@ left, right = st.columns([1, 2.4])
 with left:
     st.subheader(title)
     st.write(text)
-    with st.expander("Symbols on this page"):
-        st.markdown(
-            "- **u**: a neuron's membrane potential; **θ** (0.5) the hidden and output neurons' threshold; **θc** the "
-            "controller's.\n- **P1, P2, P10, P100**: pulses every 1, 2, 10, 100 steps (P1 and P2 fire almost always, so "
-            "the Explorer draws only P10 ▲ and P100 ★).\n- **admitted**: the frame reached the network; **skipped** or "
-            "**hibernating**: it did not (the controller was silent one step before).\n- The faint grey digit in the input "
-            "panel is where the digit's events fall over its 50 ms.\n- **N active**: how many of the hidden neurons spiked "
-            "at least once.\n- **Running evidence**: output spikes so far divided by frames admitted so far; it starts at "
-            "1.0 if the first admitted frame already makes an output neuron spike.")
+    glossary()
 try:
     model, data = check_selection(SELECTION)
     sample = sample_for(SELECTION, SPEC)

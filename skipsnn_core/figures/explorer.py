@@ -90,7 +90,7 @@ def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
 # so it gets neither panel rather than an always-open gate that pretends otherwise.
 PANELS = {
     "events": (0.1, "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
-                    " <span style='color:#b8860b'>■ true signal</span>" % (OPEN, "#8a8f98")),
+                    " <span style='color:#8a6500'>■ true signal</span>" % (OPEN, "#5f6670")),
     "gate": (0.07, "Gate: open steps admit the next frame"),
     "controller": (0.18, "Controller membrane · ▲ P10 ★ P100 pulses (P1, P2 every step / every other)"),
     "hidden": (0.27, "Hidden raster (active neurons by first spike)"),

@@ -47,14 +47,15 @@ _chart = st.components.v2.component(
 
 
 def explorer_chart(payload: str, *, key: str, cursor: int = 0, on_edit: Callable[[], None] | None = None,
-                   on_neuron: Callable[[], None] | None = None) -> int:
+                   on_neuron: Callable[[], None] | None = None, fit: bool = False) -> int:
     """Draw ``payload`` (``skipsnn_core.figures.explorer_payload``, as text) and return the resting cursor step.
 
     ``cursor`` places the cursor when the chart is first drawn in this session (e.g. from a link).
     ``on_edit`` runs (before the rerun) when the user clicks or box-selects steps on the gate panel; it reads
     ``edit_of(key)``. ``on_neuron`` runs when a row of the hidden raster is clicked; it reads ``neuron_of(key)``.
+    ``fit``: the figure's height follows the browser window (presentation mode).
     """
-    result = _chart(data={"spec": payload, "cursor": int(cursor), "plotly": plotly_js_url()}, key=key,
+    result = _chart(data={"spec": payload, "cursor": int(cursor), "plotly": plotly_js_url(), "fit": fit}, key=key,
                     default={"cursor": int(cursor)}, on_cursor_change=lambda: None, on_edit_change=on_edit or (lambda: None),
                     on_neuron_change=on_neuron or (lambda: None))
     value = result.get("cursor") if hasattr(result, "get") else getattr(result, "cursor", None)

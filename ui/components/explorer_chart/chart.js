@@ -109,8 +109,14 @@ export default function (component) {
   st.bar.querySelector("input").max = String(spec.steps.T - 1);
   const received = performance.now();
   st.gd.dataset.parseMs = (received - started).toFixed(1); // JSON.parse of the payload
+  st.fit = !!data.fit;
+  if (st.fit && !st.resizing) { // presentation mode: the figure fills the screen below it, whatever the screen
+    st.resizing = true;
+    window.addEventListener("resize", () => { if (st.drawn) window.Plotly.relayout(st.gd, { height: fitHeight(st) }); });
+  }
+  const layout = st.fit ? { ...spec.figure.layout, height: fitHeight(st) } : spec.figure.layout;
   loadPlotly(data.plotly)
-    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, spec.figure.layout, { displaylogo: false, responsive: true }))
+    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, { displaylogo: false, responsive: true }))
     .then(() => {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
@@ -121,6 +127,11 @@ export default function (component) {
     })
     .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
   return () => pause(el.__skipsnn);
+}
+
+function fitHeight(st) {
+  const top = st.gd.getBoundingClientRect().top + window.scrollY;
+  return Math.max(240, Math.floor(window.innerHeight - top - 12));
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
