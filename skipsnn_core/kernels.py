@@ -27,9 +27,10 @@ F32 = np.float32
 
 
 @njit(cache=True, nogil=True)
-def _hidden_controller(current, b_in, w_ctrl_h, drive, forced, value, beta, theta, theta_c, has_controller, freeze, record,
-                       gates, s_h, u_h, a, u_c):  # pragma: no cover - compiled; tested against the torch path
+def _hidden_controller(current, b_in, w_ctrl_h, drive, forced, value, w_out_t, b_out, beta, theta, theta_c, has_controller,
+                       freeze, record, gates, s_h, u_h, a, u_c, out_current):  # pragma: no cover - compiled; tested
     B, T, H = current.shape
+    C = b_out.shape[0]
     one, zero = F32(1.0), F32(0.0)
     for b in range(B):
         u = np.zeros(H, np.float32)  # hidden membranes
@@ -38,6 +39,8 @@ def _hidden_controller(current, b_in, w_ctrl_h, drive, forced, value, beta, thet
         opened = one  # step 0 is always open
         for t in range(T):
             gates[b, t] = opened
+            for c in range(C):
+                out_current[b, t, c] = b_out[c]
             drive_h = zero  # the controller's input from the hidden layer: the weights of the neurons that spiked
             for h in range(H):
                 if freeze:  # hibernating layers hold their state and emit nothing
@@ -53,8 +56,11 @@ def _hidden_controller(current, b_in, w_ctrl_h, drive, forced, value, beta, thet
                 s_h[b, t, h] = out
                 if record:
                     u_h[b, t, h] = u[h]
-                if has_controller and out != zero:
-                    drive_h += w_ctrl_h[h]
+                if out != zero:  # a spike feeds the controller and the output layer: add its weights
+                    if has_controller:
+                        drive_h += w_ctrl_h[h]
+                    for c in range(C):
+                        out_current[b, t, c] += w_out_t[h, c]
             decision = one  # a plain SNN never closes
             if has_controller:
                 uc = beta * uc * (one - sc) + (drive_h + drive[t])
@@ -88,6 +94,34 @@ def _output_layer(current, gates, beta, theta, freeze, s_o, u_o):  # pragma: no 
                 u_o[b, t, c] = u[c]
 
 
+@njit(cache=True, nogil=True)
+def _events(frames, counts, cols, vals):  # pragma: no cover - compiled
+    n = 0
+    for r in range(frames.shape[0]):
+        for c in range(frames.shape[1]):
+            v = frames[r, c]
+            if v != 0:
+                cols[n] = c
+                vals[n] = v
+                n += 1
+        counts[r] = n
+    return n
+
+
+def events(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero entries of frames (R, N), row by row: counts (R,) per row, their columns and values (float32).
+
+    One pass over the frames; ``torch.nonzero`` needs two and was most of a one-sample trace.
+    """
+    R, N = frames.shape
+    counts = np.empty(R, np.int64)
+    cols = np.empty(R * N, np.int64)  # room for every entry; the pages past the last event are never touched
+    vals = np.empty(R * N, np.float32)
+    n = _events(np.ascontiguousarray(frames), counts, cols, vals)
+    counts[1:] -= counts[:-1].copy()
+    return counts, cols[:n].copy(), vals[:n].copy()
+
+
 CHUNK = 8  # samples below which a batch runs on the calling thread
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1)), thread_name_prefix="skipsnn-kernel")
 
@@ -111,12 +145,13 @@ def _each(kernel, parts: list[slice], arrays: list, scalars: tuple, outputs: lis
 
 def hidden_controller(current: np.ndarray, b_in: np.ndarray, w_ctrl_h: np.ndarray | None, drive: np.ndarray | None,
                       forced: np.ndarray, value: np.ndarray, *, beta: float, theta: float, theta_c: float, freeze: bool,
-                      record: bool):
+                      record: bool, w_out: np.ndarray | None = None, b_out: np.ndarray | None = None):
     """The hidden layer and controller over current (B, T, H) (input synapses only, no bias).
 
     forced/value (B, T): where ``forced`` is 1 the gate is ``value``. Returns gates (B, T), hidden
     spikes (B, T, H), hidden membranes (B, T, H) or None, controller spikes and membranes (B, T),
-    all float32.
+    all float32; with the output layer's weights ``w_out`` (C, H) and ``b_out`` (C,), also its input
+    current (B, T, C), summed over the spikes as they happen.
     """
     B, T, H = current.shape
     has_controller = w_ctrl_h is not None
@@ -129,13 +164,18 @@ def hidden_controller(current: np.ndarray, b_in: np.ndarray, w_ctrl_h: np.ndarra
     w = f32(w_ctrl_h if has_controller else np.zeros(H))
     drive = f32(drive if has_controller else np.zeros(T))
     b_in = f32(b_in)
+    w_out_t = f32(w_out.T if w_out is not None else np.zeros((H, 0)))
+    b_out = f32(b_out if b_out is not None else np.zeros(0))
+    out_current = np.empty((B, T, b_out.shape[0]), np.float32)
 
     def kernel(cur, forced_, value_, *rest):
-        _hidden_controller(cur, b_in, w, drive, forced_, value_, *rest)
+        _hidden_controller(cur, b_in, w, drive, forced_, value_, w_out_t, b_out, *rest)
 
     _each(kernel, _split(B), [f32(current), f32(forced), f32(value)],
-          (F32(beta), F32(theta), F32(theta_c), has_controller, freeze, record), [gates, s_h, u_h, a, u_c])
-    return gates, s_h, (u_h if record else None), a, u_c
+          (F32(beta), F32(theta), F32(theta_c), has_controller, freeze, record), [gates, s_h, u_h, a, u_c, out_current])
+    if w_out is None:
+        return gates, s_h, (u_h if record else None), a, u_c
+    return gates, s_h, (u_h if record else None), a, u_c, out_current
 
 
 def output_layer(current: np.ndarray, gates: np.ndarray, *, beta: float, theta: float, freeze: bool):
@@ -152,6 +192,8 @@ def warm_up() -> None:
     """Compile (or load from the on-disk cache) both kernels for every mode, outside any user's request."""
     x = np.zeros((1, 3, 2), np.float32)
     ones = np.ones((1, 3), np.float32)
+    for dtype in (np.uint8, np.float32):
+        events(np.zeros((2, 3), dtype))
     for freeze in (False, True):
         for ctrl in (True, False):
             gates, *_ = hidden_controller(x, np.zeros(2), np.zeros(2) if ctrl else None, np.zeros(3) if ctrl else None,

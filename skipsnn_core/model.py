@@ -214,17 +214,26 @@ class SkipSNN(nn.Module):
 
     def input_current(self, x: Tensor) -> Tensor:
         """W_in^T x[t] for every step at once, event-driven: (B, T, N) -> (B, T, H), no bias."""
+        return self._project(x)[0]
+
+    def _project(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``input_current`` and the events of each frame (B, T), which the projection counts anyway."""
         B, T, N = x.shape
         if N != self.config.n_inputs:
             raise ValueError(f"input has {N} channels, the model expects {self.config.n_inputs}")
         flat = x.reshape(B * T, N)
-        rows, cols = flat.nonzero(as_tuple=True)  # row-major: rows sorted
-        counts = torch.bincount(rows, minlength=B * T)
+        if flat.device.type == "cpu" and not (torch.is_grad_enabled() and self.w_in.requires_grad):
+            from . import kernels  # one compiled pass over the frames
+
+            counts, cols, vals = (torch.from_numpy(a) for a in kernels.events(flat.numpy()))
+            weights = vals.to(self.w_in.dtype)
+        else:
+            rows, cols = flat.nonzero(as_tuple=True)  # row-major: rows sorted
+            counts = torch.bincount(rows, minlength=B * T)
+            weights = flat[rows, cols].to(self.w_in.dtype)
         offsets = torch.cumsum(counts, 0) - counts
-        current = F.embedding_bag(
-            cols, self.w_in, offsets, mode="sum", per_sample_weights=flat[rows, cols].to(self.w_in.dtype)
-        )
-        return current.reshape(B, T, -1)
+        current = F.embedding_bag(cols, self.w_in, offsets, mode="sum", per_sample_weights=weights)
+        return current.reshape(B, T, -1), counts.reshape(B, T)
 
     def simulate(
         self,
@@ -310,12 +319,17 @@ class SkipSNN(nn.Module):
             from . import kernels_triton as backend
 
             to, back = (lambda v: v), (lambda v: v)
-        gates, s_h, u_h, a, u_c = backend.hidden_controller(
-            to(current), to(self.b_in), to(w_ctrl_h), to(ctrl_drive), to(forced[0].float()), to(forced[1].float()),
-            beta=hid.beta, theta=hid.theta, theta_c=ctl.theta, freeze=freeze, record=record)
+        args = (to(current), to(self.b_in), to(w_ctrl_h), to(ctrl_drive), to(forced[0].float()), to(forced[1].float()))
+        settings = dict(beta=hid.beta, theta=hid.theta, theta_c=ctl.theta, freeze=freeze, record=record)
+        if engine == "compiled":  # the output layer's input is summed over the spikes inside the kernel
+            gates, s_h, u_h, a, u_c, out_current = backend.hidden_controller(
+                *args, **settings, w_out=to(self.fc_out.weight), b_out=to(self.fc_out.bias))
+        else:
+            gates, s_h, u_h, a, u_c = backend.hidden_controller(*args, **settings)
+            out_current = self.fc_out(s_h)  # (B, T, C): one matrix product
         gate, hidden = back(gates), back(s_h)
-        out_current = self.fc_out(hidden)  # (B, T, C): one matrix product
-        s_o, u_o = backend.output_layer(to(out_current), to(gate), beta=hid.beta, theta=hid.theta, freeze=freeze)
+        s_o, u_o = backend.output_layer(out_current if engine == "compiled" else to(out_current), to(gate), beta=hid.beta,
+                                        theta=hid.theta, freeze=freeze)
         out_spikes = back(s_o)
         n_open = gate.sum(1)
         return Run(
@@ -363,13 +377,13 @@ class SkipSNN(nn.Module):
         free = (torch.zeros(B, T, dtype=torch.bool), torch.zeros(B, T))
         forced, value = own if own is not None else free
         override = torch.cat([torch.where(forced, value, -1.0), torch.ones(B, T)]).to(self.device)
-        current = self.input_current(x.to(self.device))
+        current, events = self._project(x.to(self.device))
         run = self._run(torch.cat([current, current]), 1.0, options, override, record=True, engine=engine)
         run = Run(*(v.detach().cpu() if isinstance(v, Tensor) else v for v in run))
         cfg = self.config
         theta_c = cfg.controller_theta if controller_theta is None else controller_theta
         mode = gate_mode or cfg.gate_mode
-        events = torch.count_nonzero(x, dim=-1).cpu()  # (B, T) input events per frame
+        events = events.cpu()  # (B, T) input events per frame
         half = slice(0, B), slice(B, 2 * B)
         readouts = []
         for rows, with_controller in zip(half, (cfg.controller, False)):
