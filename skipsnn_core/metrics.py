@@ -51,7 +51,7 @@ def synaptic_ops(
     input_events: (B, T) admitted input events; hidden_spikes: (B, T, H).
     """
     H = hidden_spikes.shape[-1]
-    hidden_nnz = hidden_spikes.sum(-1, dtype=torch.int64)  # (B, T) spikes are 0/1: their sum is their count
+    hidden_nnz = hidden_spikes.sum(-1).long()  # (B, T) spikes are 0/1: their sum is their count (exact in float32)
     ops = input_events.long() * H + hidden_nnz * n_classes
     if n_pulses is not None:
         ops = ops + hidden_nnz + n_pulses.long()

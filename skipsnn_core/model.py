@@ -344,11 +344,13 @@ class SkipSNN(nn.Module):
             controller_u=back(u_c) if record else None,
         )
 
-    def simulate_each(self, x: Tensor, overrides: list[GateOverride], *, options: InferenceOptions = InferenceOptions()) -> list[Run]:
+    def simulate_each(self, x: Tensor, overrides: list[GateOverride], *, options: InferenceOptions = InferenceOptions()
+                      ) -> tuple[list[Run], Tensor]:
         """Inference runs of the same x (B, T, N) under several gate overrides, sharing one input projection
-        (evaluation runs the gated, forced-open and oracle networks on every batch)."""
-        current = self.input_current(x.to(self.device))
-        return [self._run(current, 1.0, options, override, record=False) for override in overrides]
+        (evaluation runs the gated, forced-open and oracle networks on every batch), and the events of each
+        frame (B, T), which the projection counts."""
+        current, events = self._project(x.to(self.device))
+        return [self._run(current, 1.0, options, override, record=False) for override in overrides], events
 
     def forward(self, x: Tensor, lens: float = 1.0) -> Run:
         return self.simulate(x, lens=lens)

@@ -144,9 +144,9 @@ def evaluate(
         rows = range(i, min(i + batch_size, n))
         x, mask = noisy_batch(data, rows, noise, seed)
         y = torch.from_numpy(data.y[rows.start : rows.stop])
-        events = x.sum(-1, dtype=torch.int64)  # (B, T) input events per frame (x is 0/1)
         overrides = [None, "open"] + ([mask.long().to(dev)] if oracle else [])  # oracle: open exactly on the signal
-        runs = model.simulate_each(x, overrides, options=options)
+        runs, events = model.simulate_each(x, overrides, options=options)
+        events = events.cpu()  # (B, T) input events per frame
         for run, out, with_ctrl in zip(runs[:2], (gated_ops, open_ops), (cfg.controller, False)):
             out.append(model.synaptic_ops(events, run.gate.cpu(), run.hidden_spikes.cpu(), with_ctrl).sum(1))
         gated, forced = (metrics.decode(run.rates.cpu()) for run in runs[:2])
