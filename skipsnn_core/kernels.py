@@ -122,6 +122,34 @@ def events(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return counts, cols[:n].copy(), vals[:n].copy()
 
 
+def project(frames: np.ndarray, w_in, rows_per_sample: int):
+    """W_in^T x for frames (R, N), event-driven: the input current (R, H) (a torch tensor) and events per row (R,).
+
+    Samples (``rows_per_sample`` rows each) are split over the thread pool like the kernels below; each part
+    finds its events in one compiled pass and sums their weight rows with torch's embedding_bag.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    R, N = frames.shape
+    current = torch.empty(R, w_in.shape[1], dtype=w_in.dtype)
+    counts = torch.empty(R, dtype=torch.int64)
+
+    def part(rows: slice) -> None:
+        c, cols, vals = (torch.from_numpy(a) for a in events(frames[rows]))
+        offsets = torch.cumsum(c, 0) - c
+        current[rows] = F.embedding_bag(cols, w_in, offsets, mode="sum", per_sample_weights=vals.to(w_in.dtype))
+        counts[rows] = c
+
+    parts = [slice(p.start * rows_per_sample, p.stop * rows_per_sample) for p in _split(R // rows_per_sample)]
+    if len(parts) == 1:
+        part(parts[0])
+    else:
+        for future in [_POOL.submit(part, p) for p in parts]:
+            future.result()
+    return current, counts
+
+
 CHUNK = 8  # samples below which a batch runs on the calling thread
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1)), thread_name_prefix="skipsnn-kernel")
 

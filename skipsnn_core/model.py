@@ -223,15 +223,14 @@ class SkipSNN(nn.Module):
             raise ValueError(f"input has {N} channels, the model expects {self.config.n_inputs}")
         flat = x.reshape(B * T, N)
         if flat.device.type == "cpu" and not (torch.is_grad_enabled() and self.w_in.requires_grad):
-            from . import kernels  # one compiled pass over the frames
+            from . import kernels  # one compiled pass over the frames, the batch split over the CPU's cores
 
-            counts, cols, vals = (torch.from_numpy(a) for a in kernels.events(flat.numpy()))
-            weights = vals.to(self.w_in.dtype)
-        else:
-            rows, cols = flat.nonzero(as_tuple=True)  # row-major: rows sorted
-            counts = torch.bincount(rows, minlength=B * T)
-            weights = flat[rows, cols].to(self.w_in.dtype)
+            current, counts = kernels.project(flat.numpy(), self.w_in.detach(), rows_per_sample=T)
+            return current.reshape(B, T, -1), counts.reshape(B, T)
+        rows, cols = flat.nonzero(as_tuple=True)  # row-major: rows sorted
+        counts = torch.bincount(rows, minlength=B * T)
         offsets = torch.cumsum(counts, 0) - counts
+        weights = flat[rows, cols].to(self.w_in.dtype)
         current = F.embedding_bag(cols, self.w_in, offsets, mode="sum", per_sample_weights=weights)
         return current.reshape(B, T, -1), counts.reshape(B, T)
 
