@@ -145,6 +145,9 @@ GATE_POINT = """([t, y]) => { const gd = document.querySelector('.st-key-explore
 
 def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     page.locator(".skipsnn-player button[data-act='pause']").click()
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
+                           ".some(l => l.innerText.includes('State updates'))", timeout=60_000)  # no rerun in flight
+    page.wait_for_timeout(500)
     before = metric_texts(page)
     admitted = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
                              ".find(d => d.name === 'gate').customdata.slice(124, 142).filter(c => c === 'admitted').length")

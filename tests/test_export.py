@@ -3,8 +3,6 @@
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +17,28 @@ ARGS = ["--checkpoint", "assets/digits_skipsnn.pt", "--dataset", "digits", "--sa
         "--start", "100", "--theta", "0.6", "--edits", "o30-40"]
 
 
-def export(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "skipsnn_core.export", *ARGS, *extra, "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+class Done:
+    """What a run of the CLI left: its exit code and what it printed (the CLI's main, run in this process)."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def export(out: Path, *extra: str) -> Done:
+    import contextlib
+    import io
+    import os
+
+    from skipsnn_core.export import main
+
+    out_buf, err_buf, cwd = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(ROOT)  # the CLI's paths are relative to the project, as in the README
+    try:
+        with contextlib.redirect_stdout(out_buf), contextlib.redirect_stderr(err_buf):
+            code = main([*ARGS, *extra, "--out", str(out)])
+    finally:
+        os.chdir(cwd)
+    return Done(code, out_buf.getvalue(), err_buf.getvalue())
 
 
 def test_npz_reproduces_the_gate_and_csv_tabulates_it(tmp_path):
