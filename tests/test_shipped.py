@@ -35,3 +35,26 @@ def test_shipped_digit_frames_match_the_simulator(tmp_path):
         events, label = ds[i]
         assert np.array_equal(shipped.x[i], frames(events, ds.sensor_size)), f"shipped frames of sample {i} are stale"
         assert shipped.y[i] == label
+
+
+def test_published_figures_are_what_the_code_measures_now():
+    """The one source of the published figures (assets/model_cards.json: README, MODEL_CARDS.md, Model card page)
+    still equals the evaluate function for the shipped digits checkpoints at the reference noise."""
+    import json
+
+    from skipsnn_core.cards import README_BEGIN, README_END, readme_table
+    from skipsnn_core.train import NoiseSpec, evaluate
+
+    cards = json.loads((ASSETS / "model_cards.json").read_text())
+    data = framed(BuiltinDigits("test"), FrameSpec(), shipped=ASSETS / "frames")
+    for name in ("digits_skipsnn.pt", "digits_snn.pt"):
+        published = next(r for r in cards[name]["sweep"] if r["noise_level"] == 1)
+        now = evaluate(load_checkpoint(ASSETS / name, "cpu"), data, NoiseSpec(300, 1))
+        for key in ("accuracy", "forced_open_accuracy", "silent", "n_samples"):
+            assert now[key] == published[key], f"{name}: {key} is {now[key]} now, {published[key]} published"
+        for key in ("state_updates", "gate_precision", "gate_recall", "synops_saving"):
+            assert abs(now[key] - published[key]) < 1e-6, f"{name}: {key}"
+    readme = (ASSETS.parent / "README.md").read_text()
+    table = readme[readme.index(README_BEGIN): readme.index(README_END) + len(README_END)]
+    assert table == readme_table(cards), "README's table is written from the cards (python3 tools/model_cards.py)"
+    assert all(c["sha256"] for c in cards.values())
