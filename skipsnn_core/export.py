@@ -82,7 +82,7 @@ def to_png(e: Exported) -> bytes:
     from .figures import explorer_base
 
     try:
-        import kaleido  # noqa: F401
+        import kaleido  # noqa: F401  (only to say clearly when it is missing)
     except ImportError:
         raise RuntimeError("PNG export needs kaleido (pip install kaleido) and a Chrome or Chromium it can find") from None
     import plotly.graph_objects as go

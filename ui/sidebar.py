@@ -8,7 +8,6 @@ A folder or file typed in is accepted only inside what the server offers (``skip
 """
 
 import hashlib
-from pathlib import Path
 
 import streamlit as st
 
@@ -181,3 +180,26 @@ def _draw() -> None:
         uploads["drawing"] = (pixels, -1 if label == "unknown" else int(label))
     elif "drawing" in uploads:
         uploads["drawing"] = (uploads["drawing"][0], -1 if label == "unknown" else int(label))
+
+
+def selected_or_stop(needs_gate: str | None = None):
+    """The sidebar, then its checkpoint and test split; on a problem, the reason on the page and the page stops.
+
+    ``needs_gate``: what this page cannot do for a plain SNN (shown instead of the page).
+    """
+    from ui import links
+    from ui.state import SHOWN_ERRORS, check_selection
+
+    selection = sidebar()
+    try:
+        model, data = check_selection(selection)
+    except SHOWN_ERRORS as e:
+        links.show_notices()
+        st.error(f"**Cannot show this selection.** {e}")
+        st.info("Pick the built-in digits or another checkpoint in the sidebar; nothing you chose was lost.")
+        st.stop()
+    if needs_gate and not model.config.controller:
+        links.show_notices()
+        st.info(f"This checkpoint is a plain SNN: it has no controller, so every frame is admitted. {needs_gate}")
+        st.stop()
+    return selection, model, data

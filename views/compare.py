@@ -7,7 +7,7 @@ import streamlit as st
 from skipsnn_core.explore import SampleSpec, ViewOptions, label_text, parse_edits, percent, signed, summarize, verdict
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links
-from ui.sidebar import sidebar
+from ui.sidebar import selected_or_stop
 from ui.state import SHOWN_ERRORS, check_selection, offered_models, sample_for, trace_for
 
 st.title("Compare two runs of one sample")
@@ -17,13 +17,7 @@ st.caption(
     "stacked with the steps where they differ marked; the evidence curves are overlaid."
 )
 
-selection = sidebar()
-try:
-    model, data = check_selection(selection)
-except SHOWN_ERRORS as e:
-    links.show_notices()
-    st.error(f"**Cannot show this selection.** {e}")
-    st.stop()
+selection, model, data = selected_or_stop()
 controls.seed(model, selection, len(data.y), data.x.shape[1])
 models = offered_models()
 fitting = [m for m, (_, meta) in models.items() if meta.get("dataset") == selection.dataset] or list(models)

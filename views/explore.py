@@ -11,9 +11,9 @@ from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links, presentation, presets
 from ui.glossary import glossary
-from ui.sidebar import sidebar
+from ui.sidebar import selected_or_stop
 from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
-from ui.state import SHOWN_ERRORS, check_selection, explorer_payload_for, sample_for, trace_for
+from ui.state import SHOWN_ERRORS, explorer_payload_for, sample_for, trace_for
 
 presentation.seed()
 head, switch = st.columns([5, 1])
@@ -28,14 +28,7 @@ if not present:
     )
     glossary()
 
-selection = sidebar()
-try:
-    model, data = check_selection(selection)
-except SHOWN_ERRORS as e:
-    links.show_notices()
-    st.error(f"**Cannot show this selection.** {e}")
-    st.info("Pick the built-in digits or another checkpoint in the sidebar; nothing you chose was lost.")
-    st.stop()
+selection, model, data = selected_or_stop()
 
 classes = [str(c) for c in range(model.config.n_classes)]
 gated = model.config.controller

@@ -7,8 +7,8 @@ import streamlit as st
 from skipsnn_core.figures.sweep import sweep_page_figure
 from skipsnn_core.sweep import LEVELS, THETAS
 from ui import links
-from ui.sidebar import sidebar
-from ui.state import SHOWN_ERRORS, check_selection, offered_models, sweep_for
+from ui.sidebar import selected_or_stop
+from ui.state import SHOWN_ERRORS, offered_models, sweep_for
 
 st.title("Sweeps: accuracy and work against noise and threshold")
 st.caption(
@@ -16,18 +16,7 @@ st.caption(
     "gated, the same weights with the gate forced open, the oracle gate (open exactly on the signal) and a plain SNN "
     "trained with the same budget. The dotted line marks the Explore view's setting."
 )
-selection = sidebar()
-try:
-    model, data = check_selection(selection)
-except SHOWN_ERRORS as e:
-    links.show_notices()
-    st.error(f"**Cannot show this selection.** {e}")
-    st.stop()
-if not model.config.controller:
-    links.show_notices()
-    st.info("This checkpoint is a plain SNN: it has no gate. Choose a SkipSNN checkpoint to sweep; plain SNNs appear as "
-            "the comparison line.")
-    st.stop()
+selection, model, data = selected_or_stop("Choose a SkipSNN checkpoint to sweep; plain SNNs appear as the comparison line.")
 models = offered_models()
 plains = [m for m, (_, meta) in models.items() if meta.get("dataset") == selection.dataset and meta.get("kind") == "snn"]
 n = len(data.y)

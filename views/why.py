@@ -5,8 +5,8 @@ import streamlit as st
 
 from skipsnn_core.figures.why import neurons_figure, why_figure
 from ui import controls, links
-from ui.sidebar import sidebar
-from ui.state import SHOWN_ERRORS, attribution_for, check_selection, sample_for, trace_for
+from ui.sidebar import selected_or_stop
+from ui.state import SHOWN_ERRORS, attribution_for, sample_for, trace_for
 
 st.title("Why did the gate open?")
 st.caption(
@@ -15,17 +15,7 @@ st.caption(
     "(click the chart, or use the buttons) to see which push made it cross and which neurons gave it."
 )
 
-selection = sidebar()
-try:
-    model, data = check_selection(selection)
-except SHOWN_ERRORS as e:
-    links.show_notices()
-    st.error(f"**Cannot show this selection.** {e}")
-    st.stop()
-if not model.config.controller:
-    links.show_notices()
-    st.info(controls.NO_GATE + " Choose a SkipSNN checkpoint in the sidebar to see why its gate opens.")
-    st.stop()
+selection, model, data = selected_or_stop("Choose a SkipSNN checkpoint in the sidebar to see why its gate opens.")
 controls.seed(model, selection, len(data.y), data.x.shape[1])
 links.seed_from_url("why", [links.IntParam("step", -1, -1, controls.T - 1, state="why_step"),
                             links.IntParam("neuron", 0, 0, model.config.n_hidden - 1, state="why_neuron")])

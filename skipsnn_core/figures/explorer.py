@@ -20,8 +20,8 @@ import plotly.io
 from plotly.subplots import make_subplots
 
 from ..explore import Sample, events_at
-from ..model import Trace
-from .common import (CLASS_COLORS, CLOSED, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
+from ..model import Readout, Trace
+from .common import (CLASS_COLORS, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
                      layout_image, padded, zoomed_range)
 
 SPEEDS = (("▶ 16 ms/s", 60), ("▶▶ 64 ms/s", 15), ("▶ 4 ms/s", 240))  # label: sensor time per second; frame duration
