@@ -72,6 +72,9 @@ def server_breakdown(repeats: int = 7) -> dict[str, float]:
     from skipsnn_core.figures import explorer_payload
     from skipsnn_core.kernels import warm_up
 
+    import torch
+
+    torch.set_num_threads(1)  # as the app runs
     warm_up()
     model = load_checkpoint(ROOT / "assets" / "digits_skipsnn.pt", "cpu")
     data = framed(open_dataset("digits", None, "test"), FrameSpec(), shipped=ROOT / "assets" / "frames")

@@ -167,21 +167,30 @@ class BuiltinDigits:
     sensor_size = NMNIST_SENSOR
     classes = [str(d) for d in range(10)]
 
+    N_IMAGES = 1797  # scikit-learn's digits: fixed, so the split is known without loading them
+
     def __init__(self, split: Split = "train", sim: SensorSim = SensorSim()):
-        images, targets = _sklearn_digits()
-        idx = np.arange(len(images))
+        idx = np.arange(self.N_IMAGES)
         keep = {"train": idx % 5 != 0, "test": idx % 5 == 0, "all": np.ones_like(idx, bool)}[split]
         self.split, self.sim = split, sim
         self.indices = idx[keep]
-        self.labels = targets[keep]
-        self._images = images
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The split's labels (loads scikit-learn's digits on first use; a cached split never needs them)."""
+        return _sklearn_digits()[1][self.indices]
 
     def __len__(self) -> int:
         return len(self.indices)
 
+    def image(self, i: int) -> np.ndarray:
+        """The 8x8 image (0..16) behind recording i."""
+        return _sklearn_digits()[0][int(self.indices[i])]
+
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
         j = int(self.indices[i])
-        return simulate_events(self._images[j], np.random.default_rng(j), self.sim), int(self.labels[i])
+        images, targets = _sklearn_digits()
+        return simulate_events(images[j], np.random.default_rng(j), self.sim), int(targets[j])
 
     def source_id(self) -> str:
         return f"digits:{self.split}:{self.sim}"

@@ -41,14 +41,14 @@ class Sample:
 def make_sample(data: Framed, spec: SampleSpec) -> Sample:
     if not 0 <= spec.index < len(data.y):
         raise IndexError(f"sample {spec.index} is outside 0..{len(data.y) - 1}")
-    signal = torch.from_numpy(data.x[spec.index]).float()
+    signal = torch.from_numpy(data.x[spec.index])
     L = signal.shape[0]
     start = None if spec.start is None else min(max(spec.start, 0), spec.T - L)
     noisy = embed_in_noise(
         signal, spec.T, level=spec.noise_level, start=start, sensor=data.sensor_size,
-        generator=torch.Generator().manual_seed(spec.seed),
+        generator=torch.Generator().manual_seed(spec.seed), dtype=torch.uint8,
     )
-    return Sample(noisy.x.to(torch.uint8), noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
+    return Sample(noisy.x, noisy.signal, noisy.start, int(data.y[spec.index]), data.sensor_size, spec)
 
 
 GateChoice = Literal["controller", "oracle", "open"]

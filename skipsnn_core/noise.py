@@ -19,7 +19,7 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class NoisySample:
-    x: Tensor  # (T, N) float 0/1 frames
+    x: Tensor  # (T, N) 0/1 frames (float32 unless asked otherwise)
     signal: Tensor  # (T,) bool, True on the signal frames
     start: int  # first signal frame
 
@@ -94,11 +94,12 @@ def embed_in_noise(
     in_signal: bool = False,
     sensor: tuple[int, int, int] = (34, 34, 2),
     generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
 ) -> NoisySample:
     """Place one ``signal`` (L, N) at ``start`` (drawn from [0, T-L) like the reference when None)."""
     x, mask, starts = embed_batch(
         signal[None], T, level=level, starts=None if start is None else torch.tensor([start]),
-        in_signal=in_signal, sensor=sensor, generator=generator,
+        in_signal=in_signal, sensor=sensor, generator=generator, dtype=dtype,
     )
     return NoisySample(x[0], mask[0], int(starts[0]))
 

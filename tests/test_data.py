@@ -48,7 +48,7 @@ def test_simulator_event_count_comparable_to_nmnist(digits, nmnist_dir):
 
 def test_simulator_events_lie_on_the_moving_digit_edges(digits):
     ev, _ = digits[0]
-    img = digits._images[digits.indices[0]]
+    img = digits.image(0)
     canvas = np.zeros((34, 34))
     big = np.kron(img / 16, np.ones((3, 3)))
     canvas[4:28, 4:28] = big
