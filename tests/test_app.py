@@ -57,7 +57,7 @@ def expected(app: AppTest) -> dict[str, str]:
 
 def chart_spec(app: AppTest) -> dict:
     """The live Explorer chart's payload (skipsnn_core.figures.explorer_payload) as the browser receives it."""
-    (chart,) = app.get("bidi_component")
+    (chart,) = [c for c in app.get("bidi_component") if "steps" in json.loads(json.loads(c.proto.json)["spec"])]
     return json.loads(json.loads(chart.proto.json)["spec"])
 
 
@@ -71,7 +71,7 @@ def check(app: AppTest) -> None:
 
 def test_default_view_matches_core(at):
     assert at.session_state["selection"].dataset == "digits"
-    assert len(at.get("bidi_component")) == 1 and len(at.get("plotly_chart")) == 1, "the explorer chart and the forced-open evidence"
+    assert len(at.get("bidi_component")) == 2, "the explorer chart and the forced-open evidence, both updated in place"
     spec = chart_spec(at)
     assert spec["figure"]["layout"]["meta"]["view"]["controller_theta"] == 0.5
     assert spec["steps"]["T"] == 300 and len(spec["cursor"]["lines"]) == 6
@@ -166,7 +166,7 @@ def test_plain_snn_has_no_gate_to_show(at):
     at.selectbox(key="model_digits").set_value("digits_snn").run()
     check(at)
     assert {m.label for m in at.metric} == {"Prediction", "Confidence", "Synaptic ops"}, "no gate precision, recall or updates"
-    assert len(at.get("plotly_chart")) == 0, "no forced-open column: a plain SNN is always open"
+    assert len(at.get("plotly_chart")) == 0 and len(at.get("bidi_component")) == 1, "no forced-open column: always open"
     spec = json.dumps(chart_spec(at)["figure"])
     assert "controller u" not in spec and "Gate:" not in spec and "Hidden raster" in spec
     off = at.slider(key="theta_off")

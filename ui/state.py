@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import plotly.io
 import streamlit as st
 import torch
 
@@ -26,7 +27,7 @@ from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoin
 from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
 from skipsnn_core.explain import GateAttribution, gate_attribution
-from skipsnn_core.figures import explorer_payload
+from skipsnn_core.figures import evidence_figure, explorer_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -176,6 +177,14 @@ def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
 @st.cache_data(show_spinner=False, max_entries=64)
 def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample) -> Trace:
     return run_trace(model_for(selection), _sample, view)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def open_evidence_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> str:
+    """The forced-open run's evidence figure, as the live figure's JSON text."""
+    classes = [str(c) for c in range(model_for(selection).config.n_classes)]
+    figure = evidence_figure(_trace.forced_open, classes, "Evidence, gate open", label=_sample.label)
+    return plotly.io.to_json({"figure": figure.to_plotly_json()}, validate=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -7,13 +7,12 @@ import streamlit as st
 
 from skipsnn_core import export
 from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
-from skipsnn_core.figures import evidence_figure
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links, presentation, presets
 from ui.glossary import glossary
 from ui.sidebar import selected_or_stop
-from ui.components.explorer_chart import edit_of, explorer_chart, neuron_of
-from ui.state import SHOWN_ERRORS, explorer_payload_for, sample_for, trace_for
+from ui.components.explorer_chart import edit_of, explorer_chart, live_figure, neuron_of
+from ui.state import SHOWN_ERRORS, explorer_payload_for, open_evidence_for, sample_for, trace_for
 
 presentation.seed()
 head, switch = st.columns([5, 1])
@@ -158,8 +157,7 @@ def explorer() -> None:
         st.metric("Prediction", verdict(s.open_prediction, s.label, classes))
         st.metric("Confidence", "–" if s.open_silent else percent(s.open_confidence))
         st.metric("Synaptic ops", f"{s.synops_open / 1e6:.2f} M")
-        st.plotly_chart(evidence_figure(trace.forced_open, classes, "Evidence, gate open", label=sample.label), key="open_chart",
-                        width="stretch", config={"displaylogo": False})
+        live_figure(open_evidence_for(selection, spec, view, sample, trace), key="open_chart")
 
 
 explorer()

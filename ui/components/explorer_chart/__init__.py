@@ -74,3 +74,9 @@ def neuron_of(key: str) -> int | None:
     """The hidden neuron whose raster row was just clicked in chart ``key``, inside its ``on_neuron``."""
     value = (st.session_state.get(key) or {}).get("neuron")
     return None if value is None else int(value)
+
+
+def live_figure(figure_json: str, *, key: str) -> None:
+    """A Plotly figure (``{"figure": ...}`` as JSON text) drawn once and then updated in place with Plotly.react,
+    instead of being re-created on every rerun like ``st.plotly_chart``."""
+    _chart(data={"spec": figure_json, "plotly": plotly_js_url()}, key=key)

@@ -72,6 +72,7 @@ export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const el = parentElement;
   const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
+  if (!spec.steps) return still(el, spec, data); // a figure with no cursor: drawn and updated in place, nothing more
   for (const k of ["offsets", "channels", "gate", "signal"]) spec.steps[k] = typed(spec.steps[k]);
   let st = el.__skipsnn;
   if (!st) {
@@ -132,6 +133,17 @@ export default function (component) {
 function fitHeight(st) {
   const top = st.gd.getBoundingClientRect().top + window.scrollY;
   return Math.max(240, Math.floor(window.innerHeight - top - 12));
+}
+
+// A figure without a cursor (e.g. the forced-open evidence beside the Explorer): one div, Plotly.react on new data.
+function still(el, spec, data) {
+  if (!el.__still) {
+    el.__still = document.createElement("div");
+    el.__still.className = "skipsnn-still";
+    el.appendChild(el.__still);
+  }
+  loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout,
+                                                        { displaylogo: false, responsive: true }));
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
