@@ -18,8 +18,13 @@ NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / 
 
 @pytest.fixture
 def nmnist_dir() -> Path:
+    """The shared real recordings; missing, the test skips with the reason, or fails where
+    SKIPSNN_REQUIRE_DATA=1 (set by .ci/run, so CI always runs the tests on real files)."""
     if not (NMNIST_DIR / "labels.csv").is_file():
-        pytest.skip(f"real N-MNIST recordings not found at {NMNIST_DIR} (set SKIPSNN_NMNIST_DIR)")
+        reason = f"real N-MNIST recordings not found at {NMNIST_DIR} (set SKIPSNN_NMNIST_DIR)"
+        if os.environ.get("SKIPSNN_REQUIRE_DATA") == "1":
+            pytest.fail(reason + " (SKIPSNN_REQUIRE_DATA=1)")
+        pytest.skip(reason)
     return NMNIST_DIR
 
 
