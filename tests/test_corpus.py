@@ -172,7 +172,7 @@ def test_bad_checkpoint_in_the_app_then_a_good_one(case, tmp_path, monkeypatch):
     assert len(errors) == 1 and words in errors[0], errors
     app.selectbox(key="model_digits").set_value("digits_skipsnn").run()  # the next valid choice renders
     assert not app.exception and not app.error
-    assert app.metric and app.get("plotly_chart")
+    assert app.metric and app.get("bidi_component"), "the next valid choice draws its cards and chart"
     assert (tree_digest(models), tree_digest(ROOT / "assets")) == before, "nothing on disk was changed"
 
 
