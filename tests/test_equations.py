@@ -90,6 +90,13 @@ def test_state_updates_are_n_open_over_t_per_sample():
     assert metrics.state_updates(gate).tolist() == [0.25, 0.75]
 
 
+def test_synaptic_ops_are_integer_counts_whatever_the_spike_dtype():
+    hidden = torch.tensor([[[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]])
+    for spikes in (hidden, hidden.bool(), hidden.double()):
+        ops = metrics.synaptic_ops(torch.tensor([[2, 1]]), spikes, n_classes=4, n_pulses=torch.tensor([2, 1]))
+        assert ops.dtype == torch.int64 and ops.tolist() == [[2 * 3 + 2 * 4 + 2 + 2, 1 * 3 + 0 + 0 + 1]]
+
+
 def test_synops_saving_is_per_sample_one_minus_gated_over_open():
     """saving[b] = 1 - Σ_t ops_gated[b, t] / Σ_t ops_open[b, t], each sample on its own."""
     gated = torch.tensor([[10, 10, 0], [1, 0, 0], [3, 0, 0]])
@@ -273,13 +280,14 @@ def test_noisy_batch_places_each_sample_in_the_noise_it_was_asked_for():
     data = tiny_framed(3, 4, [0, 1, 2])
     x, mask = noisy_batch(data, range(1, 3), NoiseSpec(T=25, level=3), seed=5)
     assert x.shape == (2, 25, 50) and mask.shape == (2, 25)
+    assert x.dtype == torch.uint8, "0/1 frames as bytes: a quarter of the memory of floats"
     for row, i in enumerate((1, 2)):
         assert int(mask[row].sum()) == 4
-        assert torch.equal(x[row][mask[row]], torch.from_numpy(data.x[i]).float()), f"sample {i}'s frames"
+        assert torch.equal(x[row][mask[row]], torch.from_numpy(data.x[i])), f"sample {i}'s frames"
     noise = x.sum(-1)[~mask]
     assert noise.max() <= 6 and noise.float().mean() > 4, "three pairs per noise frame"
     inside, mask_in = noisy_batch(data, range(1), NoiseSpec(T=25, level=1, in_signal=True), seed=5)
-    signal = torch.from_numpy(data.x[0]).float()
+    signal = torch.from_numpy(data.x[0])
     assert (inside[0][mask_in[0]] >= signal).all() and inside[0][mask_in[0]].sum() > signal.sum()
 
 
@@ -332,7 +340,7 @@ def tiny_train_config(tmp_path, **changes):
     return replace(cfg, **changes)
 
 
-def tiny_splits(train_labels=(2, 2, 2, 2, 2), test_labels=(9, 0, 4)):
+def tiny_splits(train_labels=(2, 2, 2, 2, 2), test_labels=(1, 0, 4)):
     return {"train": tiny_framed(len(train_labels), 4, train_labels), "test": tiny_framed(len(test_labels), 4, test_labels, seed=1)}
 
 
@@ -413,10 +421,14 @@ def test_output_neurons_are_the_classes_of_the_dataset(monkeypatch, tmp_path, da
     """Digit datasets always get 10 outputs; others get max label + 1 (over both splits)."""
     from skipsnn_core.train import train
 
-    TrainingSpy(monkeypatch, tiny_splits(train_labels=labels, test_labels=(1,)))
-    model, figures = train(tiny_train_config(tmp_path, dataset=dataset, epochs=0), quiet=True)
+    spy = TrainingSpy(monkeypatch, tiny_splits(train_labels=labels, test_labels=(1,)))
+    cfg = tiny_train_config(tmp_path, dataset=dataset, epochs=0)
+    model, figures = train(cfg, quiet=True, download=True)
     assert model.config.n_classes == classes
     assert figures["n_samples"] == 1
+    assert [load[-1] for load in spy.loads] == [True, True], "--download reaches both splits"
+    meta = torch.load(cfg.out, weights_only=True)["meta"]
+    assert meta["command"] == "" and meta["history"] == [] and meta["epochs_run"] == 0
 
 
 def test_quiet_training_prints_nothing_and_loud_training_reports_on_stderr(monkeypatch, tmp_path, capfd):
@@ -428,7 +440,7 @@ def test_quiet_training_prints_nothing_and_loud_training_reports_on_stderr(monke
     TrainingSpy(monkeypatch, tiny_splits())
     train(cfg, quiet=True)
     assert capfd.readouterr() == ("", ""), "quiet: no progress bar, no rows"
-    train(cfg, quiet=False)
+    train(cfg)  # not quiet by default
     out, err = capfd.readouterr()
     assert out == "", "reports go to stderr; stdout is left for the final JSON"
     assert "training skipsnn on nmnist (5 train, 3 test)" in err
@@ -449,14 +461,14 @@ class FakeClock:
         self.now += self.per_step
 
 
-@pytest.mark.parametrize("epoch_seconds, epochs_run", [(120.0, 2), (120.5, 1)])
+@pytest.mark.parametrize("epoch_seconds, epochs_run", [(120.0, 2), (120.34, 1)])
 def test_time_budget_stops_after_the_epoch_that_passes_it(monkeypatch, tmp_path, capfd, epoch_seconds, epochs_run):
     """--max-minutes 2: stop at the first epoch boundary where more than 120 s have passed."""
     import types
 
     from skipsnn_core import train as train_mod
 
-    clock = FakeClock(epoch_seconds / 2)  # two steps per epoch
+    clock = FakeClock(epoch_seconds / 2)  # two steps per epoch; "seconds" in a history row is rounded to 0.1 s
     monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
     TrainingSpy(monkeypatch, tiny_splits(), clock=clock)
     cfg = tiny_train_config(tmp_path, epochs=5, max_minutes=2.0)
@@ -472,15 +484,16 @@ def test_time_budget_stops_after_the_epoch_that_passes_it(monkeypatch, tmp_path,
 
 
 def test_resumed_training_ends_with_the_same_weights_as_an_uninterrupted_one(monkeypatch, tmp_path, capfd):
-    """A resume file holds the model, the optimizer and the history: continuing from it is exact."""
+    """A resume file holds the model, the optimizer and the history, and each epoch's noise, order and shifts come
+    from that epoch's own seeded generator: continuing from it is exact."""
     from skipsnn_core import load_checkpoint
     from skipsnn_core import train as train_mod
 
-    whole = tiny_train_config(tmp_path, out=str(tmp_path / "whole.pt"))
+    whole = tiny_train_config(tmp_path, shift=1, out=str(tmp_path / "whole.pt"))
     TrainingSpy(monkeypatch, tiny_splits(), lively=False)
     train_mod.train(whole, quiet=True)
 
-    cut = tiny_train_config(tmp_path, out=str(tmp_path / "cut.pt"))
+    cut = tiny_train_config(tmp_path, shift=1, out=str(tmp_path / "cut.pt"))
     real, calls = train_mod.evaluate, []
 
     def interrupted(*a, **k):
@@ -627,7 +640,8 @@ def test_default_lens_is_one_and_forward_is_simulate():
     def grads(run):
         return torch.autograd.grad(run.rates.sum() + run.penalty(), [m.b_in, m.fc_ctrl.bias])
 
-    for a, b in ((grads(m.simulate(x)), grads(m.simulate(x, lens=1.0))), (grads(m(x, lens=0.5)), grads(m.simulate(x, lens=0.5)))):
+    pairs = ((m.simulate(x), m.simulate(x, lens=1.0)), (m(x), m.simulate(x, lens=1.0)), (m(x, lens=0.5), m.simulate(x, lens=0.5)))
+    for a, b in ((grads(u), grads(v)) for u, v in pairs):
         assert all(torch.equal(u, v) for u, v in zip(a, b))
     assert not torch.equal(grads(m(x))[0], grads(m(x, lens=0.5))[0]), "lens changes the gradient"
 
@@ -686,7 +700,8 @@ def test_simulate_records_only_when_asked_and_applies_the_override():
 
 
 def test_each_engine_runs_the_code_it_names(monkeypatch):
-    """torch: the step functions on tensors; numpy: the same step functions on arrays; compiled: the numba kernels."""
+    """torch: the step functions on tensors; numpy: the same step functions on arrays; compiled: the numba kernels
+    (what "auto" means for inference on the CPU)."""
     from skipsnn_core import kernels
     from skipsnn_core import model as model_mod
 
@@ -705,6 +720,11 @@ def test_each_engine_runs_the_code_it_names(monkeypatch):
     assert results["numpy steps"] == ({np.ndarray}, 0)
     assert results["compiled steps"] == (set(), 1)
     assert torch.equal(results["numpy"].gate, results["compiled"].gate) and torch.equal(results["torch"].gate, results["numpy"].gate)
+    for engine, expected in (("auto", (set(), 1)), ("numpy", ({np.ndarray}, 0)), ("torch", ({torch.Tensor}, 0))):
+        seen.clear(), kernel_calls.clear()
+        tr = m.trace(x) if engine == "auto" else m.trace(x, engine=engine)
+        assert (set(seen), len(kernel_calls)) == expected, f"trace with engine {engine}"
+        assert torch.equal(tr.gate.float(), results["numpy"].gate)
 
 
 def test_engine_auto_and_what_each_engine_refuses(monkeypatch):
@@ -759,16 +779,18 @@ def test_confidence_is_the_predicted_class_share_of_the_rates():
     assert tr.confidence.tolist() == [1.0, 1.0]
 
 
-def test_input_current_is_w_in_times_x_for_any_values_and_dtypes():
-    """W_in^T x[t]: the event-driven sum weights each event by its value (counts, uint8 frames, float64)."""
+@pytest.mark.parametrize("autograd", [True, False])
+def test_input_current_is_w_in_times_x_for_any_values_and_dtypes(autograd):
+    """W_in^T x[t]: the event-driven sum weights each event by its value (counts, uint8 frames, float64),
+    empty frames (the last ones too) give zero current; with autograd (training) and without (inference)."""
     m = lively_tiny(N=6, H=4)
-    x = torch.tensor([[[0, 2, 0, 1, 0, 3], [1, 0, 0, 0, 0, 0]]], dtype=torch.float32)
-    dense = x @ m.w_in.detach()
-    for v in (x, x.to(torch.uint8), x.double(), x * 0.5):
-        got = m.input_current(v)
-        assert got.dtype == torch.float32
-        assert torch.allclose(got, v.double().float() @ m.w_in.detach(), atol=1e-6), v.dtype
-    assert torch.allclose(m.input_current(x), dense)
+    x = torch.tensor([[[0, 2, 0, 1, 0, 3], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]], dtype=torch.float32)
+    with torch.set_grad_enabled(autograd):
+        for v in (x, x.to(torch.uint8), x.double(), x * 0.5):
+            got = m.input_current(v)
+            assert got.shape == (1, 3, 4) and got.dtype == torch.float32
+            assert torch.allclose(got, v.float() @ m.w_in.detach(), atol=1e-6), v.dtype
+            assert not got[0, 2].any(), "an empty frame drives nothing"
 
 
 def test_layer_sizes_of_one_are_valid_and_zero_is_not():
@@ -828,3 +850,288 @@ def test_with_config_keeps_weights_and_copies_meta():
     other = m.with_config(controller_theta=0.7)
     assert other.config.controller_theta == 0.7 and other.meta == {"dataset": "digits"} and other.meta is not m.meta
     assert torch.equal(other.fc_ctrl.weight, m.fc_ctrl.weight) and other.device == m.device
+
+
+class Marker:
+    """Unpickling this touches a file: proof that a pickle ran code."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_resume_file_cannot_run_code(monkeypatch, tmp_path):
+    """Resume files are read with weights_only: a pickled object that would run code is refused."""
+    import pickle
+
+    from skipsnn_core import train as train_mod
+
+    cfg = tiny_train_config(tmp_path)
+    TrainingSpy(monkeypatch, tiny_splits(), lively=False)
+    marker = tmp_path / "ran"
+    torch.save({"train_config": Marker(str(marker))}, cfg.out + ".resume")
+    with pytest.raises(pickle.UnpicklingError):
+        train_mod.train(cfg, resume=True, quiet=True)
+    assert not marker.exists()
+
+
+class FakeTqdm:
+    """Stands in for tqdm.tqdm and records every bar: what it counts, its text, whether it is shown."""
+
+    bars: list = []
+
+    def __init__(self, iterable=None, total=None, desc=None, disable=False, **kwargs):
+        self.iterable, self.total, self.desc, self.disable = iterable, total, desc, disable
+        self.n, self.closed, self.postfix = 0, False, None
+        FakeTqdm.bars.append(self)
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, **values):
+        self.postfix = values
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake_tqdm(monkeypatch):
+    import tqdm
+
+    FakeTqdm.bars = []
+    monkeypatch.setattr(tqdm, "tqdm", FakeTqdm)
+    return FakeTqdm.bars
+
+
+def test_training_progress_bar_counts_epochs_and_shows_the_last_loss(monkeypatch, tmp_path, fake_tqdm):
+    from skipsnn_core.train import train
+
+    spy = TrainingSpy(monkeypatch, tiny_splits())
+    train(tiny_train_config(tmp_path))
+    assert [bar.desc for bar in fake_tqdm] == ["epoch 1/2", "epoch 2/2"]
+    assert [bar.disable for bar in fake_tqdm] == [False, False]
+    last = spy.steps[-1]["run"]
+    postfix = fake_tqdm[-1].postfix
+    assert set(postfix) == {"loss", "open"}
+    assert float(postfix["open"]) == pytest.approx(float(last.gate.detach().float().mean()), abs=0.005)
+    target = torch.zeros(last.rates.shape)
+    target[:, 2] = 1.0  # every training label is 2
+    loss = torch.nn.functional.mse_loss(last.rates.detach(), target) + 0.7 * last.controller_spikes.detach()[:, :-1].mean()
+    assert float(postfix["loss"]) == pytest.approx(float(loss), abs=5e-5)
+    fake_tqdm.clear()
+    train(tiny_train_config(tmp_path), quiet=True)
+    assert [bar.disable for bar in fake_tqdm] == [True, True], "quiet: the bars are off on any terminal"
+
+
+@pytest.fixture
+def nmnist_folder(nmnist_dir, tmp_path, monkeypatch):
+    """Ten real recordings (8 train, 2 test by the row % 5 rule) in a folder of their own, with a fresh frame cache."""
+    import shutil
+
+    folder = tmp_path / "nmnist"
+    rows = (nmnist_dir / "labels.csv").read_text().splitlines()[1:11]
+    for row in rows:
+        name = row.split(",")[0]
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(nmnist_dir / name, folder / name)
+    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
+    monkeypatch.setenv("SKIPSNN_CACHE", str(tmp_path / "cache"))
+    return folder
+
+
+def test_load_split_frames_every_recording_with_a_progress_bar(nmnist_folder, monkeypatch, fake_tqdm):
+    from skipsnn_core import train as train_mod
+    from skipsnn_core.data import FrameSpec
+
+    opened = []
+    real = train_mod.open_dataset
+    monkeypatch.setattr(train_mod, "open_dataset", lambda *a, **k: opened.append(k) or real(*a, **k))
+    data = train_mod.load_split("nmnist", str(nmnist_folder), "test", FrameSpec(L=6))  # defaults: not quiet, no download
+    assert data.x.shape == (2, 6, 2312) and data.sensor_size == (34, 34, 2) and data.x.any()
+    assert opened == [{"download": False}]
+    (bar,) = fake_tqdm
+    assert (bar.desc, bar.total, bar.n, bar.closed) == ("frames nmnist/test", 2, 2, True), "one step per recording"
+    fake_tqdm.clear()
+    train_mod.load_split("nmnist", str(nmnist_folder), "train", FrameSpec(L=6), quiet=True, download=True)
+    assert fake_tqdm == [] and opened[-1] == {"download": True}
+
+
+def test_shift_frames_takes_its_randomness_from_the_generator_only():
+    """Same generator seed, same shifts; the global RNG is left alone (STYLE.md)."""
+    from skipsnn_core.train import shift_frames
+
+    x = (torch.rand(20, 2, 2 * 5 * 6, generator=torch.Generator().manual_seed(2)) < 0.4).float()
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    a = shift_frames(x, (6, 5, 2), 2, torch.Generator().manual_seed(9))
+    b = shift_frames(x, (6, 5, 2), 2, torch.Generator().manual_seed(9))
+    assert torch.equal(a, b)
+    assert torch.equal(torch.get_rng_state(), state), "the global RNG was used"
+
+
+# ---------------------------------------------------------------- evaluation figures and the trace
+
+
+def test_evaluate_reports_each_figure_as_defined():
+    """Per sample in its own fixed noise: accuracy (silence is wrong), N_open / T, gate precision and recall
+    (and recall on the frames with more events than noise can make), 1 - Σ gated ops / Σ open ops, oracle accuracy."""
+    from skipsnn_core.data import Framed
+    from skipsnn_core.train import NoiseSpec, evaluate, noisy_batch
+
+    base = tiny_framed(5, 4, [0] * 5)
+    x_frames = base.x.copy()
+    x_frames[2] = 0
+    x_frames[2, :, 7] = 1  # sample 2: one event per signal frame, no more than a noise frame holds
+    m = lively_tiny(N=50)
+    noise = NoiseSpec(T=20, level=1)
+    per_sample = []
+    for i in range(5):
+        x, mask = noisy_batch(Framed(x_frames, base.y, base.sensor_size), range(i, i + 1), noise, seed=7)
+        tr = m.trace(x.float(), controller_theta=0.55)
+        oracle = m.trace(x.float(), controller_theta=0.55, gate_override=mask[0].long())
+        per_sample.append((x[0].float(), mask[0], tr, oracle))
+    gated = [int(tr.prediction[0]) for _, _, tr, _ in per_sample]
+    labels = np.array([gated[i] if i in (0, 1, 3) else (max(gated[i], 0) + 1) % 3 for i in range(5)])
+    data = Framed(x_frames, labels, base.sensor_size)
+
+    def mean(values):
+        return sum(values) / len(values)
+
+    precision, recall, visible_recall = [], [], []
+    for x, mask, tr, _ in per_sample:
+        gate = tr.gate[0]
+        hit = int((gate & mask).sum())
+        precision.append(hit / int(gate.sum()))
+        recall.append(hit / int(mask.sum()))
+        visible = mask & (x.sum(-1) > 2)
+        if visible.any():
+            visible_recall.append(int((gate & visible).sum()) / int(visible.sum()))
+    assert len(visible_recall) == 4, "sample 2 has no frame that noise could not have made"
+    ops_gated = sum(float(tr.gated.synops.sum()) for _, _, tr, _ in per_sample)
+    ops_open = sum(float(tr.forced_open.synops.sum()) for _, _, tr, _ in per_sample)
+    expected = {
+        "accuracy": mean([g == y for g, y in zip(gated, labels)]),
+        "state_updates": mean([float(tr.gate.float().mean()) for _, _, tr, _ in per_sample]),
+        "oracle_state_updates": 4 / 20,
+        "gate_precision": mean(precision),
+        "gate_recall": mean(recall),
+        "gate_recall_visible": mean(visible_recall),
+        "synops_saving": 1 - ops_gated / ops_open,
+        "forced_open_accuracy": mean([int(tr.forced_open.prediction[0]) == y for (_, _, tr, _), y in zip(per_sample, labels)]),
+        "oracle_accuracy": mean([int(o.prediction[0]) == y for (_, _, _, o), y in zip(per_sample, labels)]),
+        "silent": sum(g == metrics.SILENT for g in gated),
+        "forced_open_silent": sum(int(tr.forced_open.prediction[0]) == metrics.SILENT for _, _, tr, _ in per_sample),
+        "n_samples": 5,
+        "noise_level": 1,
+    }
+    assert 0 < expected["accuracy"] < 1 and 0 < expected["state_updates"] < 1, "the fixture must be neither all nor nothing"
+    got = evaluate(m, data, noise, seed=7, batch_size=2, controller_theta=0.55, oracle=True)
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-6), key
+    first3 = evaluate(m, data, noise, seed=7, batch_size=2, controller_theta=0.55, limit=3)
+    assert first3["n_samples"] == 3 and "oracle_accuracy" not in first3
+    assert first3["accuracy"] == pytest.approx(mean([g == y for g, y in zip(gated[:3], labels[:3])]))
+    assert first3["state_updates"] == pytest.approx(mean([float(tr.gate.float().mean()) for _, _, tr, _ in per_sample[:3]]))
+
+
+def test_evaluate_defaults_use_the_config_threshold_and_its_own_seed():
+    from skipsnn_core.train import NoiseSpec, evaluate
+
+    data = tiny_framed(3, 4, [0, 1, 2])
+    m = lively_tiny(N=50)
+    noise = NoiseSpec(T=20)
+    assert evaluate(m, data, noise) == evaluate(m, data, noise, seed=1234, batch_size=64, controller_theta=0.5)
+    assert evaluate(m, data, noise) != evaluate(m, data, noise, seed=1), "the seed draws the noise"
+
+
+def test_trace_records_its_settings_and_each_sample_alone():
+    """A trace says which threshold, offset, gate mode and pulses it ran with; batching changes nothing."""
+    m = lively_tiny()
+    x = binary_input(2, 24, 20)
+    tr = m.trace(x)
+    assert (tr.controller_theta, tr.bias_offset, tr.gate_mode, tr.output_theta, tr.has_controller) == (0.5, 0.0, "mask", 0.5, True)
+    assert torch.equal(tr.pulses, torch.stack([(torch.arange(24) % k == 0).float() for k in (1, 2, 10, 100)], 1))
+    other = m.trace(x, controller_theta=0.6, bias_offset=-0.1, gate_mode="freeze")
+    assert (other.controller_theta, other.bias_offset, other.gate_mode) == (0.6, -0.1, "freeze")
+    assert not torch.equal(other.gate, tr.gate)
+    run = recorded_run(m.with_config(gate_mode="freeze"), x, "numpy", controller_theta=0.6, bias_offset=-0.1)
+    assert torch.equal(other.gate.float(), run.gate) and torch.allclose(other.hidden_u, run.hidden_u, atol=1e-5)
+    for b in range(2):
+        alone = m.trace(x[b])  # a single (T, N) sample is a batch of one
+        assert torch.equal(alone.gate[0], tr.gate[b]) and torch.equal(alone.rates[0], tr.rates[b])
+        assert torch.equal(alone.gated.synops[0], tr.gated.synops[b]) and torch.equal(alone.forced_open.synops[0], tr.forced_open.synops[b])
+    plain = lively_tiny(controller=False).trace(x)
+    assert plain.has_controller is False and not plain.controller_spikes.any() and plain.gate.all()
+
+
+def test_trace_forced_open_half_is_the_same_sample_with_every_frame_admitted():
+    """forced_open: same weights, gate open everywhere, synaptic ops without the controller's input."""
+    m = lively_tiny()
+    x = binary_input(2, 24, 20)
+    tr = m.trace(x, controller_theta=0.6)
+    run = recorded_run(m, x, "numpy", controller_theta=0.6)
+    with torch.no_grad():
+        open_run = m.simulate(x, gate_override="open", engine="numpy")
+    assert torch.equal(tr.gate.float(), run.gate) and torch.allclose(tr.controller_u, run.controller_u, atol=1e-5)
+    assert torch.equal(tr.output_spikes.float(), run.out_spikes) and torch.allclose(tr.output_u, run.output_u, atol=1e-5)
+    assert torch.equal(tr.forced_open.rates, open_run.rates) and tr.forced_open.n_open.tolist() == [24.0, 24.0]
+    events = x.sum(-1)
+    assert torch.equal(tr.forced_open.synops.float(), events * 8 + open_run.hidden_spikes.sum(-1) * 3)
+    edited = torch.full((24,), -1)
+    edited[5:9] = 0
+    tr_edit = m.trace(x, gate_override=edited)
+    assert not tr_edit.gate[:, 5:9].any() and tr_edit.forced_open.n_open.tolist() == [24.0, 24.0]
+
+
+def test_simulate_each_is_simulate_under_each_override_recording_nothing():
+    """One projection, several runs: each equals simulate() under that override; events per frame come back too."""
+    m = lively_tiny()
+    x = binary_input(2, 16, 20)
+    mask = torch.zeros(2, 16, dtype=torch.long)
+    mask[:, 4:9] = 1
+    overrides = [None, "open", mask]
+    with torch.no_grad():
+        runs, events = m.simulate_each(x, overrides)
+        assert torch.equal(events, x.sum(-1).long()), "events per frame (B, T), counted by the projection"
+        for run, override in zip(runs, overrides):
+            alone = m.simulate(x, gate_override=override)
+            assert torch.equal(run.gate, alone.gate) and torch.equal(run.rates, alone.rates)
+            assert run.hidden_u is None and run.output_u is None and run.controller_u is None, "evaluation records nothing"
+    assert runs[1].gate.eq(1).all() and torch.equal(runs[2].gate[:, 1:], mask[:, 1:].float())
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_visible_recall_counts_signal_frames_with_more_events_than_the_noise_can_make(level):
+    """A noise frame holds at most 2 events per pair: a signal frame is visible when it holds more than 2 x level."""
+    from skipsnn_core.data import Framed
+    from skipsnn_core.train import NoiseSpec, evaluate, noisy_batch
+
+    L, n = 6, 8
+    x = np.zeros((n, L, 50), dtype=np.uint8)
+    for i in range(n):
+        for t, count in enumerate((2, 3, 4, 5, 6, 1)):
+            x[i, t, np.random.default_rng(i * 10 + t).choice(50, count, replace=False)] = 1
+    data = Framed(x, np.zeros(n, dtype=np.int64), (5, 5, 2))
+    m = pulse_only_controller(N=50)  # gate open on t = 0 and every odd t: half the signal frames
+    noise = NoiseSpec(T=20, level=level)
+
+    def visible_recall(threshold):
+        recalls = []
+        for i in range(n):
+            xi, mask = noisy_batch(data, range(i, i + 1), noise, seed=3)
+            gate = m.trace(xi.float()).gate[0]
+            visible = mask[0] & (xi[0].sum(-1) > threshold)
+            if visible.any():
+                recalls.append(int((gate & visible).sum()) / int(visible.sum()))
+        return sum(recalls) / len(recalls)
+
+    expected = visible_recall(2 * level)
+    assert all(visible_recall(other) != expected for other in (2 * level - 1, 2 * level + 1)), "the fixture must tell"
+    assert evaluate(m, data, noise, seed=3)["gate_recall_visible"] == pytest.approx(expected)
