@@ -28,6 +28,19 @@ def nmnist_dir() -> Path:
     return NMNIST_DIR
 
 
+def copy_nmnist(source: Path, folder: Path, n: int) -> Path:
+    """The first n shared recordings and their labels.csv rows, copied into a folder of their own."""
+    import shutil
+
+    rows = (source / "labels.csv").read_text().splitlines()[1 : n + 1]
+    for row in rows:
+        name = row.split(",")[0]
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / name, folder / name)
+    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
+    return folder
+
+
 @pytest.fixture
 def nmnist_signals(nmnist_dir):
     """Frames (4, 50, 2312) and labels of four real recordings."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from skipsnn_core import CheckpointError, SkipSNN, SkipSNNConfig, load_checkpoint, save_checkpoint
 from skipsnn_core.data import DataError, FrameSpec, NMNISTFolder, framed
+from tests.conftest import copy_nmnist
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -209,13 +209,7 @@ print(int(data.x.sum()))
 
 
 def test_two_processes_framing_the_same_split_both_succeed(nmnist_dir, tmp_path):
-    folder = tmp_path / "nmnist"
-    (folder / "samples").mkdir(parents=True)
-    rows = (nmnist_dir / "labels.csv").read_text().splitlines()[1:41]
-    for row in rows:
-        name = row.split(",")[0]
-        shutil.copy(nmnist_dir / name, folder / name)
-    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
+    folder = copy_nmnist(nmnist_dir, tmp_path / "nmnist", 40)
     cache = tmp_path / "cache"
     code = FRAME_ONE.format(root=str(ROOT), folder=str(folder), cache=str(cache))
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

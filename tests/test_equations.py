@@ -932,15 +932,9 @@ def test_training_progress_bar_counts_epochs_and_shows_the_last_loss(monkeypatch
 @pytest.fixture
 def nmnist_folder(nmnist_dir, tmp_path, monkeypatch):
     """Ten real recordings (8 train, 2 test by the row % 5 rule) in a folder of their own, with a fresh frame cache."""
-    import shutil
+    from tests.conftest import copy_nmnist
 
-    folder = tmp_path / "nmnist"
-    rows = (nmnist_dir / "labels.csv").read_text().splitlines()[1:11]
-    for row in rows:
-        name = row.split(",")[0]
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(nmnist_dir / name, folder / name)
-    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
+    folder = copy_nmnist(nmnist_dir, tmp_path / "nmnist", 10)
     monkeypatch.setenv("SKIPSNN_CACHE", str(tmp_path / "cache"))
     return folder
 

@@ -1,7 +1,6 @@
 """Training and evaluation CLIs on a tiny real-data problem."""
 
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from skipsnn_core import load_checkpoint
+from tests.conftest import copy_nmnist
 from skipsnn_core import train as train_mod
 from skipsnn_core.train import TrainConfig, train
 
@@ -19,15 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def tiny_nmnist(nmnist_dir, tmp_path):
     """60 real recordings (48 train, 12 test by the row % 5 rule) in a folder of their own."""
-    folder = tmp_path / "nmnist"
-    folder.mkdir()
-    rows = (nmnist_dir / "labels.csv").read_text().splitlines()[1:61]
-    for row in rows:
-        name = row.split(",")[0]
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(nmnist_dir / name, folder / name)
-    (folder / "labels.csv").write_text("filename,label\n" + "\n".join(rows) + "\n")
-    return folder
+    return copy_nmnist(nmnist_dir, tmp_path / "nmnist", 60)
 
 
 @pytest.fixture
