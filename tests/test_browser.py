@@ -249,6 +249,8 @@ def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page, served):
     pg.mouse.up()
     pg.locator(".skipsnn-draw button[data-act='use']").click()
     pg.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=90_000)
+    pg.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
+                         ".some(l => l.innerText.includes('Prediction'))", timeout=60_000)
     cards = metric_texts(pg)
     assert cards["Prediction"] and cards["Prediction"] != "none (silent network)" and "✓" not in cards["Prediction"], cards
     pg.close()
