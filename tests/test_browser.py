@@ -157,6 +157,10 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     edits = ""
     page.evaluate("() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot'); window.__clicks = [];"
                   " gd.on('plotly_click', e => window.__clicks.push(e.points.map(p => [p.data.name, p.x]))); }")
+    _, gate_y = page.evaluate(GATE_POINT, [125, 0.5])
+    page.mouse.move(800, 600)
+    page.mouse.wheel(0, gate_y - 600)  # the gate inside the viewport (Streamlit scrolls its main block)
+    page.wait_for_timeout(500)
     for t in (125, 130, 135, 140):  # frames of the digit, one click each (a step is ~2 px wide: clicks may land on a neighbour)
         x, y = page.evaluate(GATE_POINT, [t, 0.5])
         page.mouse.click(x, y)
@@ -203,7 +207,12 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
     page.wait_for_timeout(500)
     rows = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot').data"
                          ".find(d => d.type === 'heatmap').customdata.length")
-    x, y, neuron = page.evaluate(ROW_POINT, min(5, rows - 1))
+    row = min(5, rows - 1)
+    _, y, _ = page.evaluate(ROW_POINT, row)
+    page.mouse.move(800, 600)
+    page.mouse.wheel(0, y - 600)  # Streamlit scrolls its main block, not the window: bring the row into view
+    page.wait_for_timeout(500)
+    x, y, neuron = page.evaluate(ROW_POINT, row)
     page.mouse.click(x, y)
     link = page.get_by_text(f"Inspect hidden neuron {neuron} on")
     link.wait_for(timeout=60_000)
