@@ -192,10 +192,11 @@ def test_embed_in_noise_defaults_are_the_reference(gen):
 
 @pytest.mark.parametrize("make", ["function", "transform"])
 def test_noise_options_reach_the_sample(gen, make):
-    """level, in_signal and sensor given to embed_in_noise / TemporalNoise are the ones used."""
+    """level, in_signal, sensor (and dtype) given to embed_in_noise / TemporalNoise are the ones used."""
     sig = torch.zeros(6, 50)  # a 5x5 two-polarity sensor
     if make == "function":
-        sample = embed_in_noise(sig, 30, level=3, in_signal=True, sensor=(5, 5, 2), start=4, generator=gen)
+        sample = embed_in_noise(sig, 30, level=3, in_signal=True, sensor=(5, 5, 2), start=4, generator=gen, dtype=torch.uint8)
+        assert sample.x.dtype == torch.uint8, "frames in the dtype asked for"
     else:
         sample = TemporalNoise(T=30, level=3, in_signal=True, sensor=(5, 5, 2))(sig, gen, start=4)
     per_frame = sample.x.sum(-1)
@@ -204,7 +205,347 @@ def test_noise_options_reach_the_sample(gen, make):
     assert (per_frame[4:10] > 0).all(), "noise falls on the signal frames too"
 
 
-# ---------------------------------------------------------------- training: lens schedule, augmentation, fixed evaluation noise
+# ---------------------------------------------------------------- the network: controller, gate, decoding, engines
+
+
+def lively_tiny(controller: bool = True, N: int = 20, H: int = 8, C: int = 3, seed: int = 0, **cfg):
+    """A small network whose hidden and output neurons fire and whose gate opens about half the time,
+    with a non-zero controller bias (so its sign shows)."""
+    from skipsnn_core import SkipSNN, SkipSNNConfig
+
+    torch.manual_seed(seed)
+    m = SkipSNN(SkipSNNConfig(n_inputs=N, n_hidden=H, n_classes=C, controller=controller, **cfg))
+    with torch.no_grad():
+        m.w_in.mul_(8)
+        m.fc_out.weight.mul_(4)
+        if controller:
+            m.fc_ctrl.weight[0, :H].uniform_(-0.3, 0.3)
+            m.fc_ctrl.weight[0, H:] = torch.tensor([0.0, 0.2, 0.3, 0.6])  # P_1, P_2, P_10, P_100
+            m.fc_ctrl.bias.fill_(0.3)
+    return m.eval()
+
+
+def pulse_only_controller(T: int = 7, N: int = 6, H: int = 4, C: int = 3, **cfg):
+    """A network whose controller sees P_2 only: a[t] = 1 on even t, 0 on odd t (u = 0.6 on even steps, 0 after a spike)."""
+    m = lively_tiny(N=N, H=H, C=C, **cfg)
+    with torch.no_grad():
+        m.fc_ctrl.weight.zero_()
+        m.fc_ctrl.weight[0, H + 1] = 0.6
+        m.fc_ctrl.bias.zero_()
+    return m
+
+
+def binary_input(B: int, T: int, N: int, seed: int = 0, p: float = 0.3) -> torch.Tensor:
+    return (torch.rand(B, T, N, generator=torch.Generator().manual_seed(seed)) < p).float()
+
+
+def recorded_run(m, x, engine: str, **options):
+    """Everything recorded, as a Run, from the given engine (torch: simulate with record=True, no autograd)."""
+    from skipsnn_core.model import InferenceOptions
+
+    with torch.no_grad():
+        return m.simulate(x, options=InferenceOptions(**options), record=True, engine=engine)
+
+
+ENGINES = ["torch", "numpy", "compiled"]
+
+
+@pytest.mark.parametrize("mode", ["mask", "freeze"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_controller_integrates_detached_hidden_spikes_pulses_and_bias(engine, mode):
+    """u_c[t] = β u_c[t-1] (1 - a[t-1]) + w_h · s_h[t] + w_P · [P_1, P_2, P_10, P_100][t] + b + offset,
+    a[t] = H(u_c[t] - θ_c); step 0 is open and a[t-1] gates frame t."""
+    m = lively_tiny(gate_mode=mode)
+    x = binary_input(3, 40, 20)
+    run = recorded_run(m, x, engine, controller_theta=0.55, bias_offset=0.05)
+    H = m.config.n_hidden
+    w = m.fc_ctrl.weight.detach()[0]
+    t = torch.arange(40)
+    pulses = torch.stack([(t % k == 0).float() for k in (1, 2, 10, 100)], 1)  # (T, 4)
+    drive = run.hidden_spikes.float() @ w[:H] + (pulses @ w[H:])[None] + m.fc_ctrl.bias.detach() + 0.05  # (B, T)
+    u, a_prev = torch.zeros(3), torch.zeros(3)
+    for step in range(40):
+        u = 0.1 * u * (1 - a_prev) + drive[:, step]
+        assert torch.allclose(run.controller_u[:, step], u, atol=1e-5), f"controller membrane at t={step} ({engine}, {mode})"
+        a_prev = (u > 0.55).float()
+        assert torch.equal(run.controller_spikes[:, step].float(), a_prev), f"a[{step}]"
+    gate = run.gate.float()
+    assert gate[:, 0].eq(1).all(), "step 0 is always open"
+    assert torch.equal(gate[:, 1:], run.controller_spikes[:, :-1].float()), "a[t-1] gates frame t"
+    assert 0.2 < gate.mean() < 0.8 and run.hidden_spikes.any(), "the fixture must open and close the gate"
+
+
+def test_penalty_is_the_mean_of_the_t_minus_1_decisions_and_n_open_counts_them():
+    """penalty = mean_{b, t<T-1} a[t]; N_open = 1 + Σ_{t=0}^{T-2} a[t]; rate = Σ_t s_out[t] / N_open."""
+    m = pulse_only_controller(T=7).train()
+    run = m.simulate(binary_input(2, 7, 6))
+    a = run.controller_spikes.detach()
+    assert a[0].tolist() == [1, 0, 1, 0, 1, 0, 1]
+    assert run.gate[0].tolist() == [1, 1, 0, 1, 0, 1, 0]
+    assert run.penalty().item() == pytest.approx(3 / 6), "a[0..5] = 1,0,1,0,1,0: the last decision a[6] gates nothing"
+    assert run.penalty().requires_grad, "the penalty trains the controller"
+    assert run.n_open.tolist() == [4.0, 4.0] and not run.n_open.requires_grad
+    assert torch.allclose(run.rates, run.out_spikes.sum(1) / 4)
+
+
+def test_surrogate_temperature_reaches_hidden_output_and_controller_neurons():
+    """ds/du = p(1-p)/lens, p = σ((u - θ)/lens), for all three kinds of neuron (one step, so u is what it got)."""
+    lens = 0.5
+    m = lively_tiny(N=6, H=4, C=3).train()
+    with torch.no_grad():
+        m.fc_ctrl.bias.fill_(0.45)  # the controller just below θ_c: a large surrogate
+    x = binary_input(2, 1, 6, p=0.5)
+    run = m.simulate(x, lens=lens, record=True)
+
+    def surrogate(u, theta):
+        p = torch.sigmoid((u.detach() - theta) / lens)
+        return p * (1 - p) / lens
+
+    (g_hidden,) = torch.autograd.grad(run.hidden_spikes.sum(), m.b_in, retain_graph=True)
+    assert torch.allclose(g_hidden, surrogate(run.hidden_u[:, 0], 0.5).sum(0), atol=1e-6)
+    (g_out,) = torch.autograd.grad(run.out_spikes.sum(), m.fc_out.bias, retain_graph=True)
+    assert torch.allclose(g_out, surrogate(run.output_u[:, 0], 0.5).sum(0), atol=1e-6)
+    (g_ctrl,) = torch.autograd.grad(run.controller_spikes.sum(), m.fc_ctrl.bias)
+    assert torch.allclose(g_ctrl, surrogate(run.controller_u[:, 0], 0.5).sum(0, keepdim=True), atol=1e-6)
+
+
+def test_default_lens_is_one_and_forward_is_simulate():
+    m = lively_tiny(N=6, H=4, C=3).train()
+    x = binary_input(2, 5, 6, p=0.5)
+
+    def grads(run):
+        return torch.autograd.grad(run.rates.sum() + run.penalty(), [m.b_in, m.fc_ctrl.bias])
+
+    pairs = ((m.simulate(x), m.simulate(x, lens=1.0)), (m(x), m.simulate(x, lens=1.0)), (m(x, lens=0.5), m.simulate(x, lens=0.5)))
+    for a, b in ((grads(u), grads(v)) for u, v in pairs):
+        assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not torch.equal(grads(m(x))[0], grads(m(x, lens=0.5))[0]), "lens changes the gradient"
+
+
+def test_hidden_spikes_reach_the_controller_detached():
+    """The controller sees s_h[t] detached from the graph: the gate penalty sends no gradient into the hidden layer."""
+    for mode in ("mask", "freeze"):
+        m = lively_tiny(gate_mode=mode).train()
+        run = m.simulate(binary_input(3, 40, 20))
+        g_in, g_b, g_c = torch.autograd.grad(run.penalty(), [m.w_in, m.b_in, m.fc_ctrl.weight], allow_unused=True)
+        assert g_c is not None and g_c.abs().sum() > 0, "the penalty does train the controller"
+        for g in (g_in, g_b):
+            assert g is None or not g.any(), f"penalty gradient leaked into the hidden layer ({mode})"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_one_step_one_neuron_network_equals_the_reference(engine):
+    """The smallest valid network (T = 1, H = 1, C = 1) runs on every engine, in both gate modes."""
+    from bench.reference_loop import reference_run, weights_of
+
+    for mode in ("mask", "freeze"):
+        for T in (1, 3):
+            m = lively_tiny(N=4, H=1, C=1, gate_mode=mode)
+            x = binary_input(2, T, 4, p=0.6)
+            run = recorded_run(m, x, engine)
+            for b in range(2):
+                ref = reference_run(weights_of(m), x[b], mode=mode)
+                assert torch.equal(run.gate[b].float(), ref["gate"]) and torch.allclose(run.rates[b], ref["rates"])
+                assert torch.allclose(run.hidden_u[b], ref["u_h"], atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_snn_has_an_open_gate_and_zero_controller_on_every_engine(engine):
+    m = lively_tiny(controller=False)
+    x = binary_input(2, 12, 20)
+    run = recorded_run(m, x, engine)
+    assert run.gate.eq(1).all() and run.n_open.tolist() == [12.0, 12.0]
+    for name in ("controller_spikes", "controller_u"):
+        v = getattr(run, name)
+        assert v.shape == (2, 12) and not v.any(), name
+    plain = recorded_run(m, x, "torch")
+    assert torch.equal(run.out_spikes.float(), plain.out_spikes.float())
+
+
+def test_simulate_records_only_when_asked_and_applies_the_override():
+    m = lively_tiny()
+    x = binary_input(2, 10, 20)
+    with torch.no_grad():
+        for engine in ENGINES:
+            bare = m.simulate(x, engine=engine)
+            assert bare.hidden_u is None and bare.output_u is None and bare.controller_u is None, engine
+            full = m.simulate(x, engine=engine, record=True)
+            assert full.hidden_u.shape == (2, 10, 8) and full.output_u.shape == (2, 10, 3) and full.controller_u.shape == (2, 10)
+            closed = m.simulate(x, engine=engine, gate_override="closed")
+            assert closed.gate[:, 0].eq(1).all() and not closed.gate[:, 1:].any(), "forced closed except step 0"
+
+
+def test_each_engine_runs_the_code_it_names(monkeypatch):
+    """torch: the step functions on tensors; numpy: the same step functions on arrays; compiled: the numba kernels
+    (what "auto" means for inference on the CPU)."""
+    from skipsnn_core import kernels
+    from skipsnn_core import model as model_mod
+
+    seen, kernel_calls = [], []
+    real_step, real_kernel = model_mod.lif_step, kernels.hidden_controller
+    monkeypatch.setattr(model_mod, "lif_step", lambda cur, st, p: seen.append(type(cur)) or real_step(cur, st, p))
+    monkeypatch.setattr(kernels, "hidden_controller", lambda *a, **k: kernel_calls.append(1) or real_kernel(*a, **k))
+    m, x = lively_tiny(), binary_input(1, 4, 20)
+    results = {}
+    for engine in ENGINES:
+        seen.clear(), kernel_calls.clear()
+        with torch.no_grad():
+            results[engine] = m.simulate(x, engine=engine)
+        results[engine + " steps"] = set(seen), len(kernel_calls)
+    assert results["torch steps"] == ({torch.Tensor}, 0)
+    assert results["numpy steps"] == ({np.ndarray}, 0)
+    assert results["compiled steps"] == (set(), 1)
+    assert torch.equal(results["numpy"].gate, results["compiled"].gate) and torch.equal(results["torch"].gate, results["numpy"].gate)
+    for engine, expected in (("auto", (set(), 1)), ("numpy", ({np.ndarray}, 0)), ("torch", ({torch.Tensor}, 0))):
+        seen.clear(), kernel_calls.clear()
+        tr = m.trace(x) if engine == "auto" else m.trace(x, engine=engine)
+        assert (set(seen), len(kernel_calls)) == expected, f"trace with engine {engine}"
+        assert torch.equal(tr.gate.float(), results["numpy"].gate)
+
+
+def test_engine_auto_and_what_each_engine_refuses(monkeypatch):
+    """auto: torch with autograd, compiled on the CPU, triton on CUDA when installed (else torch)."""
+    from skipsnn_core.model import _engine_for, has_triton
+
+    cpu, cuda, other = torch.device("cpu"), torch.device("cuda"), torch.device("meta")
+    assert _engine_for("auto", cpu, True) == "torch" and _engine_for("auto", cuda, True) == "torch"
+    assert _engine_for("auto", cpu, False) == "compiled"
+    assert _engine_for("auto", cuda, False) == ("triton" if has_triton() else "torch")
+    assert _engine_for("auto", other, False) == "torch"
+    assert _engine_for("torch", cpu, True) == "torch" and _engine_for("numpy", cpu, False) == "numpy"
+    for engine in ("numpy", "compiled", "triton"):
+        with pytest.raises(ValueError, match=f"engine '{engine}' runs inference only"):
+            _engine_for(engine, cuda, True)
+    for engine in ("numpy", "compiled"):
+        with pytest.raises(ValueError, match=f"engine '{engine}' runs on the CPU only, the model is on cuda"):
+            _engine_for(engine, cuda, False)
+    assert _engine_for("triton", cuda, False) == "triton"
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ValueError, match="engine 'triton' needs a CUDA GPU"):
+        _engine_for("triton", cpu, False)
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    assert _engine_for("triton", cpu, False) == "triton"
+    import importlib.util
+
+    assert has_triton() == (importlib.util.find_spec("triton") is not None)
+
+
+def test_gated_synaptic_ops_follow_the_formula():
+    """Per step: nnz(gated input)·H + nnz(s_h)·C + nnz(controller input), controller input = [s_h, active pulses]."""
+    m = lively_tiny(H=9)  # an odd H: a wrong count of closed-step events cannot vanish in integer wrap-around
+    x = binary_input(2, 30, 20)
+    tr = m.trace(x)
+    events = x.sum(-1) * tr.gate.float()  # (B, T) admitted input events
+    s_h = tr.hidden_spikes.sum(-1).float()
+    t = torch.arange(30)
+    pulses = sum((t % k == 0).float() for k in (1, 2, 10, 100))
+    assert (~tr.gate).any()
+    assert torch.equal(tr.gated.synops.float(), events * 9 + s_h * 3 + s_h + pulses)
+
+
+def test_confidence_is_the_predicted_class_share_of_the_rates():
+    """confidence = rate[argmax] / Σ_c rate[c], per sample; here class 0 fires every other step (rate 0.5, Σ < 1)."""
+    m = lively_tiny(controller=False)
+    with torch.no_grad():
+        m.fc_out.weight.zero_()
+        m.fc_out.bias.copy_(torch.tensor([0.46, -5.0, -5.0]))  # u: 0.46, 0.506 (spike), reset, 0.46, ...
+    tr = m.trace(binary_input(2, 10, 20))
+    assert tr.rates.tolist() == [[0.5, 0.0, 0.0]] * 2
+    assert tr.prediction.tolist() == [0, 0]
+    assert tr.confidence.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("autograd", [True, False])
+def test_input_current_is_w_in_times_x_for_any_values_and_dtypes(autograd):
+    """W_in^T x[t]: the event-driven sum weights each event by its value (counts, uint8 frames, float64),
+    empty frames (the last ones too) give zero current; with autograd (training) and without (inference)."""
+    m = lively_tiny(N=6, H=4)
+    x = torch.tensor([[[0, 2, 0, 1, 0, 3], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]], dtype=torch.float32)
+    with torch.set_grad_enabled(autograd):
+        for v in (x, x.to(torch.uint8), x.double(), x * 0.5):
+            got = m.input_current(v)
+            assert got.shape == (1, 3, 4) and got.dtype == torch.float32
+            assert torch.allclose(got, v.float() @ m.w_in.detach(), atol=1e-6), v.dtype
+            assert not got[0, 2].any(), "an empty frame drives nothing"
+
+
+def test_layer_sizes_of_one_are_valid_and_zero_is_not():
+    from skipsnn_core import SkipSNNConfig
+
+    SkipSNNConfig(n_inputs=1, n_hidden=1, n_classes=1)
+    for field in ("n_inputs", "n_hidden", "n_classes"):
+        with pytest.raises(ValueError, match="layer sizes must be positive"):
+            SkipSNNConfig(**{field: 0})
+    with pytest.raises(ValueError, match="pulse periods must be >= 1"):
+        SkipSNNConfig(pulse_periods=(1, 0))
+
+
+def test_pulse_train_is_t_mod_k_equals_zero_on_the_given_device():
+    from skipsnn_core import pulse_train
+
+    p = pulse_train(12, (1, 2, 10, 5))
+    assert p.shape == (12, 4) and p.dtype == torch.float32
+    assert p[:, 0].eq(1).all(), "P_1 is always 1"
+    assert p[:, 1].tolist() == [1, 0] * 6
+    assert p[:, 2].nonzero().flatten().tolist() == [0, 10] and p[:, 3].nonzero().flatten().tolist() == [0, 5, 10]
+    assert pulse_train(5, (1, 2), device="meta").device.type == "meta"
+
+
+def test_override_tensors_are_made_on_the_model_device():
+    from skipsnn_core.model import _override_tensors
+
+    for word, value in (("open", 1.0), ("closed", 0.0)):
+        forced, v = _override_tensors(word, 2, 3, "cpu")
+        assert forced.dtype == torch.bool and forced.all() and v.eq(value).all() and v.shape == (2, 3)
+        forced, v = _override_tensors(word, 2, 3, "meta")
+        assert forced.device.type == "meta" and v.device.type == "meta"
+    with pytest.raises(ValueError, match="gate_override must be None, 'open', 'closed' or a tensor"):
+        _override_tensors("half", 2, 3, "cpu")
+
+
+def test_initialisation_follows_the_reference():
+    """Input weights and biases uniform in ±1/√N (nn.Linear's default); controller weights and bias uniform in (0, 1)."""
+    from skipsnn_core import SkipSNN, SkipSNNConfig
+
+    biases = []
+    for seed in range(12):
+        torch.manual_seed(seed)
+        m = SkipSNN(SkipSNNConfig(n_inputs=100, n_hidden=64))
+        bound = 100**-0.5
+        for w in (m.w_in, m.b_in):
+            assert w.abs().max() <= bound and w.min() < -bound / 2 and w.max() > bound / 2
+        c = m.fc_ctrl.weight
+        assert c.min() >= 0 and c.max() <= 1 and c.min() < 0.1 and c.max() > 0.9, "spread over (0, 1)"
+        biases.append(m.fc_ctrl.bias.item())
+    assert 0 <= min(biases) < 0.3 and 0.7 < max(biases) <= 1
+
+
+def test_with_config_keeps_weights_and_copies_meta():
+    m = lively_tiny()
+    m.meta = {"dataset": "digits"}
+    other = m.with_config(controller_theta=0.7)
+    assert other.config.controller_theta == 0.7 and other.meta == {"dataset": "digits"} and other.meta is not m.meta
+    assert torch.equal(other.fc_ctrl.weight, m.fc_ctrl.weight) and other.device == m.device
+
+
+def test_simulate_each_is_simulate_under_each_override_recording_nothing():
+    """One projection, several runs: each equals simulate() under that override; events per frame come back too."""
+    m = lively_tiny()
+    x = binary_input(2, 16, 20)
+    mask = torch.zeros(2, 16, dtype=torch.long)
+    mask[:, 4:9] = 1
+    overrides = [None, "open", mask]
+    with torch.no_grad():
+        runs, events = m.simulate_each(x, overrides)
+        assert torch.equal(events, x.sum(-1).long()), "events per frame (B, T), counted by the projection"
+        for run, override in zip(runs, overrides):
+            alone = m.simulate(x, gate_override=override)
+            assert torch.equal(run.gate, alone.gate) and torch.equal(run.rates, alone.rates)
+            assert run.hidden_u is None and run.output_u is None and run.controller_u is None, "evaluation records nothing"
+    assert runs[1].gate.eq(1).all() and torch.equal(runs[2].gate[:, 1:], mask[:, 1:].float())
+
+
+# ---------------------------------------------------------------- training: lens schedule, augmentation, the loop, resume, progress
 
 
 def test_lens_is_multiplied_by_the_decay_every_lens_every_epochs():
@@ -529,329 +870,6 @@ def test_without_resume_an_old_resume_file_is_ignored(monkeypatch, tmp_path):
     assert len(spy.steps) == 4, "both epochs trained again from scratch"
 
 
-# ---------------------------------------------------------------- the network: controller, gate, decoding, engines
-
-
-def lively_tiny(controller: bool = True, N: int = 20, H: int = 8, C: int = 3, seed: int = 0, **cfg):
-    """A small network whose hidden and output neurons fire and whose gate opens about half the time,
-    with a non-zero controller bias (so its sign shows)."""
-    from skipsnn_core import SkipSNN, SkipSNNConfig
-
-    torch.manual_seed(seed)
-    m = SkipSNN(SkipSNNConfig(n_inputs=N, n_hidden=H, n_classes=C, controller=controller, **cfg))
-    with torch.no_grad():
-        m.w_in.mul_(8)
-        m.fc_out.weight.mul_(4)
-        if controller:
-            m.fc_ctrl.weight[0, :H].uniform_(-0.3, 0.3)
-            m.fc_ctrl.weight[0, H:] = torch.tensor([0.0, 0.2, 0.3, 0.6])  # P_1, P_2, P_10, P_100
-            m.fc_ctrl.bias.fill_(0.3)
-    return m.eval()
-
-
-def pulse_only_controller(T: int = 7, N: int = 6, H: int = 4, C: int = 3, **cfg):
-    """A network whose controller sees P_2 only: a[t] = 1 on even t, 0 on odd t (u = 0.6 on even steps, 0 after a spike)."""
-    m = lively_tiny(N=N, H=H, C=C, **cfg)
-    with torch.no_grad():
-        m.fc_ctrl.weight.zero_()
-        m.fc_ctrl.weight[0, H + 1] = 0.6
-        m.fc_ctrl.bias.zero_()
-    return m
-
-
-def binary_input(B: int, T: int, N: int, seed: int = 0, p: float = 0.3) -> torch.Tensor:
-    return (torch.rand(B, T, N, generator=torch.Generator().manual_seed(seed)) < p).float()
-
-
-def recorded_run(m, x, engine: str, **options):
-    """Everything recorded, as a Run, from the given engine (torch: simulate with record=True, no autograd)."""
-    from skipsnn_core.model import InferenceOptions
-
-    with torch.no_grad():
-        return m.simulate(x, options=InferenceOptions(**options), record=True, engine=engine)
-
-
-ENGINES = ["torch", "numpy", "compiled"]
-
-
-@pytest.mark.parametrize("mode", ["mask", "freeze"])
-@pytest.mark.parametrize("engine", ENGINES)
-def test_controller_integrates_detached_hidden_spikes_pulses_and_bias(engine, mode):
-    """u_c[t] = β u_c[t-1] (1 - a[t-1]) + w_h · s_h[t] + w_P · [P_1, P_2, P_10, P_100][t] + b + offset,
-    a[t] = H(u_c[t] - θ_c); step 0 is open and a[t-1] gates frame t."""
-    m = lively_tiny(gate_mode=mode)
-    x = binary_input(3, 40, 20)
-    run = recorded_run(m, x, engine, controller_theta=0.55, bias_offset=0.05)
-    H = m.config.n_hidden
-    w = m.fc_ctrl.weight.detach()[0]
-    t = torch.arange(40)
-    pulses = torch.stack([(t % k == 0).float() for k in (1, 2, 10, 100)], 1)  # (T, 4)
-    drive = run.hidden_spikes.float() @ w[:H] + (pulses @ w[H:])[None] + m.fc_ctrl.bias.detach() + 0.05  # (B, T)
-    u, a_prev = torch.zeros(3), torch.zeros(3)
-    for step in range(40):
-        u = 0.1 * u * (1 - a_prev) + drive[:, step]
-        assert torch.allclose(run.controller_u[:, step], u, atol=1e-5), f"controller membrane at t={step} ({engine}, {mode})"
-        a_prev = (u > 0.55).float()
-        assert torch.equal(run.controller_spikes[:, step].float(), a_prev), f"a[{step}]"
-    gate = run.gate.float()
-    assert gate[:, 0].eq(1).all(), "step 0 is always open"
-    assert torch.equal(gate[:, 1:], run.controller_spikes[:, :-1].float()), "a[t-1] gates frame t"
-    assert 0.2 < gate.mean() < 0.8 and run.hidden_spikes.any(), "the fixture must open and close the gate"
-
-
-def test_penalty_is_the_mean_of_the_t_minus_1_decisions_and_n_open_counts_them():
-    """penalty = mean_{b, t<T-1} a[t]; N_open = 1 + Σ_{t=0}^{T-2} a[t]; rate = Σ_t s_out[t] / N_open."""
-    m = pulse_only_controller(T=7).train()
-    run = m.simulate(binary_input(2, 7, 6))
-    a = run.controller_spikes.detach()
-    assert a[0].tolist() == [1, 0, 1, 0, 1, 0, 1]
-    assert run.gate[0].tolist() == [1, 1, 0, 1, 0, 1, 0]
-    assert run.penalty().item() == pytest.approx(3 / 6), "a[0..5] = 1,0,1,0,1,0: the last decision a[6] gates nothing"
-    assert run.penalty().requires_grad, "the penalty trains the controller"
-    assert run.n_open.tolist() == [4.0, 4.0] and not run.n_open.requires_grad
-    assert torch.allclose(run.rates, run.out_spikes.sum(1) / 4)
-
-
-def test_surrogate_temperature_reaches_hidden_output_and_controller_neurons():
-    """ds/du = p(1-p)/lens, p = σ((u - θ)/lens), for all three kinds of neuron (one step, so u is what it got)."""
-    lens = 0.5
-    m = lively_tiny(N=6, H=4, C=3).train()
-    with torch.no_grad():
-        m.fc_ctrl.bias.fill_(0.45)  # the controller just below θ_c: a large surrogate
-    x = binary_input(2, 1, 6, p=0.5)
-    run = m.simulate(x, lens=lens, record=True)
-
-    def surrogate(u, theta):
-        p = torch.sigmoid((u.detach() - theta) / lens)
-        return p * (1 - p) / lens
-
-    (g_hidden,) = torch.autograd.grad(run.hidden_spikes.sum(), m.b_in, retain_graph=True)
-    assert torch.allclose(g_hidden, surrogate(run.hidden_u[:, 0], 0.5).sum(0), atol=1e-6)
-    (g_out,) = torch.autograd.grad(run.out_spikes.sum(), m.fc_out.bias, retain_graph=True)
-    assert torch.allclose(g_out, surrogate(run.output_u[:, 0], 0.5).sum(0), atol=1e-6)
-    (g_ctrl,) = torch.autograd.grad(run.controller_spikes.sum(), m.fc_ctrl.bias)
-    assert torch.allclose(g_ctrl, surrogate(run.controller_u[:, 0], 0.5).sum(0, keepdim=True), atol=1e-6)
-
-
-def test_default_lens_is_one_and_forward_is_simulate():
-    m = lively_tiny(N=6, H=4, C=3).train()
-    x = binary_input(2, 5, 6, p=0.5)
-
-    def grads(run):
-        return torch.autograd.grad(run.rates.sum() + run.penalty(), [m.b_in, m.fc_ctrl.bias])
-
-    pairs = ((m.simulate(x), m.simulate(x, lens=1.0)), (m(x), m.simulate(x, lens=1.0)), (m(x, lens=0.5), m.simulate(x, lens=0.5)))
-    for a, b in ((grads(u), grads(v)) for u, v in pairs):
-        assert all(torch.equal(u, v) for u, v in zip(a, b))
-    assert not torch.equal(grads(m(x))[0], grads(m(x, lens=0.5))[0]), "lens changes the gradient"
-
-
-def test_hidden_spikes_reach_the_controller_detached():
-    """The controller sees s_h[t] detached from the graph: the gate penalty sends no gradient into the hidden layer."""
-    for mode in ("mask", "freeze"):
-        m = lively_tiny(gate_mode=mode).train()
-        run = m.simulate(binary_input(3, 40, 20))
-        g_in, g_b, g_c = torch.autograd.grad(run.penalty(), [m.w_in, m.b_in, m.fc_ctrl.weight], allow_unused=True)
-        assert g_c is not None and g_c.abs().sum() > 0, "the penalty does train the controller"
-        for g in (g_in, g_b):
-            assert g is None or not g.any(), f"penalty gradient leaked into the hidden layer ({mode})"
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_one_step_one_neuron_network_equals_the_reference(engine):
-    """The smallest valid network (T = 1, H = 1, C = 1) runs on every engine, in both gate modes."""
-    from bench.reference_loop import reference_run, weights_of
-
-    for mode in ("mask", "freeze"):
-        for T in (1, 3):
-            m = lively_tiny(N=4, H=1, C=1, gate_mode=mode)
-            x = binary_input(2, T, 4, p=0.6)
-            run = recorded_run(m, x, engine)
-            for b in range(2):
-                ref = reference_run(weights_of(m), x[b], mode=mode)
-                assert torch.equal(run.gate[b].float(), ref["gate"]) and torch.allclose(run.rates[b], ref["rates"])
-                assert torch.allclose(run.hidden_u[b], ref["u_h"], atol=1e-6)
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_plain_snn_has_an_open_gate_and_zero_controller_on_every_engine(engine):
-    m = lively_tiny(controller=False)
-    x = binary_input(2, 12, 20)
-    run = recorded_run(m, x, engine)
-    assert run.gate.eq(1).all() and run.n_open.tolist() == [12.0, 12.0]
-    for name in ("controller_spikes", "controller_u"):
-        v = getattr(run, name)
-        assert v.shape == (2, 12) and not v.any(), name
-    plain = recorded_run(m, x, "torch")
-    assert torch.equal(run.out_spikes.float(), plain.out_spikes.float())
-
-
-def test_simulate_records_only_when_asked_and_applies_the_override():
-    m = lively_tiny()
-    x = binary_input(2, 10, 20)
-    with torch.no_grad():
-        for engine in ENGINES:
-            bare = m.simulate(x, engine=engine)
-            assert bare.hidden_u is None and bare.output_u is None and bare.controller_u is None, engine
-            full = m.simulate(x, engine=engine, record=True)
-            assert full.hidden_u.shape == (2, 10, 8) and full.output_u.shape == (2, 10, 3) and full.controller_u.shape == (2, 10)
-            closed = m.simulate(x, engine=engine, gate_override="closed")
-            assert closed.gate[:, 0].eq(1).all() and not closed.gate[:, 1:].any(), "forced closed except step 0"
-
-
-def test_each_engine_runs_the_code_it_names(monkeypatch):
-    """torch: the step functions on tensors; numpy: the same step functions on arrays; compiled: the numba kernels
-    (what "auto" means for inference on the CPU)."""
-    from skipsnn_core import kernels
-    from skipsnn_core import model as model_mod
-
-    seen, kernel_calls = [], []
-    real_step, real_kernel = model_mod.lif_step, kernels.hidden_controller
-    monkeypatch.setattr(model_mod, "lif_step", lambda cur, st, p: seen.append(type(cur)) or real_step(cur, st, p))
-    monkeypatch.setattr(kernels, "hidden_controller", lambda *a, **k: kernel_calls.append(1) or real_kernel(*a, **k))
-    m, x = lively_tiny(), binary_input(1, 4, 20)
-    results = {}
-    for engine in ENGINES:
-        seen.clear(), kernel_calls.clear()
-        with torch.no_grad():
-            results[engine] = m.simulate(x, engine=engine)
-        results[engine + " steps"] = set(seen), len(kernel_calls)
-    assert results["torch steps"] == ({torch.Tensor}, 0)
-    assert results["numpy steps"] == ({np.ndarray}, 0)
-    assert results["compiled steps"] == (set(), 1)
-    assert torch.equal(results["numpy"].gate, results["compiled"].gate) and torch.equal(results["torch"].gate, results["numpy"].gate)
-    for engine, expected in (("auto", (set(), 1)), ("numpy", ({np.ndarray}, 0)), ("torch", ({torch.Tensor}, 0))):
-        seen.clear(), kernel_calls.clear()
-        tr = m.trace(x) if engine == "auto" else m.trace(x, engine=engine)
-        assert (set(seen), len(kernel_calls)) == expected, f"trace with engine {engine}"
-        assert torch.equal(tr.gate.float(), results["numpy"].gate)
-
-
-def test_engine_auto_and_what_each_engine_refuses(monkeypatch):
-    """auto: torch with autograd, compiled on the CPU, triton on CUDA when installed (else torch)."""
-    from skipsnn_core.model import _engine_for, has_triton
-
-    cpu, cuda, other = torch.device("cpu"), torch.device("cuda"), torch.device("meta")
-    assert _engine_for("auto", cpu, True) == "torch" and _engine_for("auto", cuda, True) == "torch"
-    assert _engine_for("auto", cpu, False) == "compiled"
-    assert _engine_for("auto", cuda, False) == ("triton" if has_triton() else "torch")
-    assert _engine_for("auto", other, False) == "torch"
-    assert _engine_for("torch", cpu, True) == "torch" and _engine_for("numpy", cpu, False) == "numpy"
-    for engine in ("numpy", "compiled", "triton"):
-        with pytest.raises(ValueError, match=f"engine '{engine}' runs inference only"):
-            _engine_for(engine, cuda, True)
-    for engine in ("numpy", "compiled"):
-        with pytest.raises(ValueError, match=f"engine '{engine}' runs on the CPU only, the model is on cuda"):
-            _engine_for(engine, cuda, False)
-    assert _engine_for("triton", cuda, False) == "triton"
-    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    with pytest.raises(ValueError, match="engine 'triton' needs a CUDA GPU"):
-        _engine_for("triton", cpu, False)
-    monkeypatch.setenv("TRITON_INTERPRET", "1")
-    assert _engine_for("triton", cpu, False) == "triton"
-    import importlib.util
-
-    assert has_triton() == (importlib.util.find_spec("triton") is not None)
-
-
-def test_gated_synaptic_ops_follow_the_formula():
-    """Per step: nnz(gated input)·H + nnz(s_h)·C + nnz(controller input), controller input = [s_h, active pulses]."""
-    m = lively_tiny()
-    x = binary_input(2, 30, 20)
-    tr = m.trace(x)
-    events = x.sum(-1) * tr.gate.float()  # (B, T) admitted input events
-    s_h = tr.hidden_spikes.sum(-1).float()
-    t = torch.arange(30)
-    pulses = sum((t % k == 0).float() for k in (1, 2, 10, 100))
-    assert (~tr.gate).any()
-    assert torch.equal(tr.gated.synops.float(), events * 8 + s_h * 3 + s_h + pulses)
-
-
-def test_confidence_is_the_predicted_class_share_of_the_rates():
-    """confidence = rate[argmax] / Σ_c rate[c], per sample; here class 0 fires every other step (rate 0.5, Σ < 1)."""
-    m = lively_tiny(controller=False)
-    with torch.no_grad():
-        m.fc_out.weight.zero_()
-        m.fc_out.bias.copy_(torch.tensor([0.46, -5.0, -5.0]))  # u: 0.46, 0.506 (spike), reset, 0.46, ...
-    tr = m.trace(binary_input(2, 10, 20))
-    assert tr.rates.tolist() == [[0.5, 0.0, 0.0]] * 2
-    assert tr.prediction.tolist() == [0, 0]
-    assert tr.confidence.tolist() == [1.0, 1.0]
-
-
-@pytest.mark.parametrize("autograd", [True, False])
-def test_input_current_is_w_in_times_x_for_any_values_and_dtypes(autograd):
-    """W_in^T x[t]: the event-driven sum weights each event by its value (counts, uint8 frames, float64),
-    empty frames (the last ones too) give zero current; with autograd (training) and without (inference)."""
-    m = lively_tiny(N=6, H=4)
-    x = torch.tensor([[[0, 2, 0, 1, 0, 3], [1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]], dtype=torch.float32)
-    with torch.set_grad_enabled(autograd):
-        for v in (x, x.to(torch.uint8), x.double(), x * 0.5):
-            got = m.input_current(v)
-            assert got.shape == (1, 3, 4) and got.dtype == torch.float32
-            assert torch.allclose(got, v.float() @ m.w_in.detach(), atol=1e-6), v.dtype
-            assert not got[0, 2].any(), "an empty frame drives nothing"
-
-
-def test_layer_sizes_of_one_are_valid_and_zero_is_not():
-    from skipsnn_core import SkipSNNConfig
-
-    SkipSNNConfig(n_inputs=1, n_hidden=1, n_classes=1)
-    for field in ("n_inputs", "n_hidden", "n_classes"):
-        with pytest.raises(ValueError, match="layer sizes must be positive"):
-            SkipSNNConfig(**{field: 0})
-    with pytest.raises(ValueError, match="pulse periods must be >= 1"):
-        SkipSNNConfig(pulse_periods=(1, 0))
-
-
-def test_pulse_train_is_t_mod_k_equals_zero_on_the_given_device():
-    from skipsnn_core import pulse_train
-
-    p = pulse_train(12, (1, 2, 10, 5))
-    assert p.shape == (12, 4) and p.dtype == torch.float32
-    assert p[:, 0].eq(1).all(), "P_1 is always 1"
-    assert p[:, 1].tolist() == [1, 0] * 6
-    assert p[:, 2].nonzero().flatten().tolist() == [0, 10] and p[:, 3].nonzero().flatten().tolist() == [0, 5, 10]
-    assert pulse_train(5, (1, 2), device="meta").device.type == "meta"
-
-
-def test_override_tensors_are_made_on_the_model_device():
-    from skipsnn_core.model import _override_tensors
-
-    for word, value in (("open", 1.0), ("closed", 0.0)):
-        forced, v = _override_tensors(word, 2, 3, "cpu")
-        assert forced.dtype == torch.bool and forced.all() and v.eq(value).all() and v.shape == (2, 3)
-        forced, v = _override_tensors(word, 2, 3, "meta")
-        assert forced.device.type == "meta" and v.device.type == "meta"
-    with pytest.raises(ValueError, match="gate_override must be None, 'open', 'closed' or a tensor"):
-        _override_tensors("half", 2, 3, "cpu")
-
-
-def test_initialisation_follows_the_reference():
-    """Input weights and biases uniform in ±1/√N (nn.Linear's default); controller weights and bias uniform in (0, 1)."""
-    from skipsnn_core import SkipSNN, SkipSNNConfig
-
-    biases = []
-    for seed in range(12):
-        torch.manual_seed(seed)
-        m = SkipSNN(SkipSNNConfig(n_inputs=100, n_hidden=64))
-        bound = 100**-0.5
-        for w in (m.w_in, m.b_in):
-            assert w.abs().max() <= bound and w.min() < -bound / 2 and w.max() > bound / 2
-        c = m.fc_ctrl.weight
-        assert c.min() >= 0 and c.max() <= 1 and c.min() < 0.1 and c.max() > 0.9, "spread over (0, 1)"
-        biases.append(m.fc_ctrl.bias.item())
-    assert 0 <= min(biases) < 0.3 and 0.7 < max(biases) <= 1
-
-
-def test_with_config_keeps_weights_and_copies_meta():
-    m = lively_tiny()
-    m.meta = {"dataset": "digits"}
-    other = m.with_config(controller_theta=0.7)
-    assert other.config.controller_theta == 0.7 and other.meta == {"dataset": "digits"} and other.meta is not m.meta
-    assert torch.equal(other.fc_ctrl.weight, m.fc_ctrl.weight) and other.device == m.device
-
-
 class Marker:
     """Unpickling this touches a file: proof that a pickle ran code."""
 
@@ -1084,33 +1102,17 @@ def test_trace_forced_open_half_is_the_same_sample_with_every_frame_admitted():
     assert not tr_edit.gate[:, 5:9].any() and tr_edit.forced_open.n_open.tolist() == [24.0, 24.0]
 
 
-def test_simulate_each_is_simulate_under_each_override_recording_nothing():
-    """One projection, several runs: each equals simulate() under that override; events per frame come back too."""
-    m = lively_tiny()
-    x = binary_input(2, 16, 20)
-    mask = torch.zeros(2, 16, dtype=torch.long)
-    mask[:, 4:9] = 1
-    overrides = [None, "open", mask]
-    with torch.no_grad():
-        runs, events = m.simulate_each(x, overrides)
-        assert torch.equal(events, x.sum(-1).long()), "events per frame (B, T), counted by the projection"
-        for run, override in zip(runs, overrides):
-            alone = m.simulate(x, gate_override=override)
-            assert torch.equal(run.gate, alone.gate) and torch.equal(run.rates, alone.rates)
-            assert run.hidden_u is None and run.output_u is None and run.controller_u is None, "evaluation records nothing"
-    assert runs[1].gate.eq(1).all() and torch.equal(runs[2].gate[:, 1:], mask[:, 1:].float())
-
-
 @pytest.mark.parametrize("level", [1, 2])
 def test_visible_recall_counts_signal_frames_with_more_events_than_the_noise_can_make(level):
     """A noise frame holds at most 2 events per pair: a signal frame is visible when it holds more than 2 x level."""
     from skipsnn_core.data import Framed
     from skipsnn_core.train import NoiseSpec, evaluate, noisy_batch
 
-    L, n = 6, 8
+    counts = (3, 2, 5, 4, 1, 6, 7)  # events on each signal frame
+    L, n = len(counts), 8
     x = np.zeros((n, L, 50), dtype=np.uint8)
     for i in range(n):
-        for t, count in enumerate((2, 3, 4, 5, 6, 1)):
+        for t, count in enumerate(counts):
             x[i, t, np.random.default_rng(i * 10 + t).choice(50, count, replace=False)] = 1
     data = Framed(x, np.zeros(n, dtype=np.int64), (5, 5, 2))
     m = pulse_only_controller(N=50)  # gate open on t = 0 and every odd t: half the signal frames
@@ -1127,5 +1129,6 @@ def test_visible_recall_counts_signal_frames_with_more_events_than_the_noise_can
         return sum(recalls) / len(recalls)
 
     expected = visible_recall(2 * level)
-    assert all(visible_recall(other) != expected for other in (2 * level - 1, 2 * level + 1)), "the fixture must tell"
+    slips = {2 * level - 1, 2 * level + 1, 3 * level, 2 // level, 2 * max(level, 2)} - {2 * level}
+    assert all(visible_recall(other) != expected for other in slips), "the fixture must tell the threshold from a slip"
     assert evaluate(m, data, noise, seed=3)["gate_recall_visible"] == pytest.approx(expected)
