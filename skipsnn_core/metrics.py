@@ -10,7 +10,7 @@ SILENT = -1  # the prediction of a network that emitted no output spike: no verd
 
 
 def decode(rates: Tensor) -> Tensor:
-    """(B,) predicted class from rates (B, C): argmax, or ``SILENT`` where no output neuron spiked.
+    """(...,) predicted class from rates (..., C): argmax, or ``SILENT`` where no output neuron spiked.
 
     argmax of an all-zero row is class 0; reporting that would turn silence into a verdict.
     """
@@ -18,7 +18,7 @@ def decode(rates: Tensor) -> Tensor:
 
 
 def state_updates(gate: Tensor) -> Tensor:
-    """(B,) fraction of steps whose frame was admitted, N_open / T."""
+    """(...,) fraction of steps whose frame was admitted, N_open / T, from a gate (..., T)."""
     return gate.float().mean(-1)
 
 
@@ -30,13 +30,22 @@ def oracle_state_updates(signal_length: int, T: int) -> float:
 def gate_precision_recall(gate: Tensor, signal: Tensor) -> tuple[Tensor, Tensor]:
     """Per sample: precision = |open & signal| / |open|, recall = |open & signal| / |signal|.
 
-    Both (B,) from (B, T) booleans; an empty denominator gives 0.
+    Both (...,) from (..., T) booleans (a batch (B, T), one sample (T,)); an empty denominator gives 0.
     """
     gate, signal = gate.bool(), signal.bool()
     hit = (gate & signal).sum(-1).float()
     precision = hit / gate.sum(-1).clamp(min=1)
     recall = hit / signal.sum(-1).clamp(min=1)
     return precision, recall
+
+
+def visible_signal(signal: Tensor, events: Tensor, noise_level: int) -> Tensor:
+    """The signal frames (..., T) whose input holds more events than any noise frame can: a noise frame of
+    ``level`` carries at most ``2 * level`` events (one ON/OFF pair each), so ``events > 2 * max(level, 1)``.
+
+    Gate recall over these frames asks whether the gate opens where the digit is plainly there.
+    """
+    return signal.bool() & (events > 2 * max(noise_level, 1))
 
 
 def synaptic_ops(
@@ -59,5 +68,5 @@ def synaptic_ops(
 
 
 def synops_saving(gated_ops: Tensor, open_ops: Tensor) -> Tensor:
-    """(B,) fraction of the always-open network's synaptic operations the gate saved."""
+    """(...,) fraction of the always-open network's synaptic operations the gate saved, from ops (..., T)."""
     return 1 - gated_ops.sum(-1).double() / open_ops.sum(-1).double().clamp(min=1)

@@ -161,8 +161,7 @@ def evaluate(
         p, r = metrics.gate_precision_recall(gate, mask)
         precision.append(p)
         recall.append(r)
-        # signal frames holding more events than any noise frame can (2 per noise pair)
-        visible = mask & (events > 2 * max(noise.level, 1))
+        visible = metrics.visible_signal(mask, events, noise.level)
         visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
     g_ops, o_ops = torch.cat(gated_ops).double(), torch.cat(open_ops).double()
     return {

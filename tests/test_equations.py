@@ -111,6 +111,34 @@ def test_decode_is_argmax_of_each_row_or_silent():
     assert metrics.decode(rates).tolist() == [1, metrics.SILENT, 2]
 
 
+def test_per_sample_metrics_take_one_sample_or_any_batch_shape():
+    """The time (or class) axis is the last one: one unbatched sample (T,) gives a scalar, (S, B, T) gives (S, B)."""
+    gate = torch.tensor([1, 1, 0, 0, 0, 0], dtype=torch.bool)
+    signal = torch.tensor([0, 1, 1, 1, 0, 0], dtype=torch.bool)
+    p, r = metrics.gate_precision_recall(gate, signal)
+    assert (p.item(), r.item()) == (0.5, pytest.approx(1 / 3))
+    assert metrics.state_updates(gate).item() == pytest.approx(1 / 3)
+    assert metrics.synops_saving(torch.tensor([1, 2, 0]), torch.tensor([4, 4, 8])).item() == pytest.approx(0.8125)
+    assert metrics.decode(torch.tensor([0.0, 0.2, 0.1])).item() == 1
+    assert metrics.decode(torch.zeros(4)).item() == metrics.SILENT
+
+    stacked = torch.stack([gate, gate.roll(2)]).reshape(2, 1, 6)  # (S=2, B=1, T=6)
+    p, r = metrics.gate_precision_recall(stacked, torch.stack([signal, signal]).reshape(2, 1, 6))
+    assert p.shape == (2, 1) and p.flatten().tolist() == [0.5, 1.0]
+    assert metrics.state_updates(stacked).shape == (2, 1)
+    rates = torch.tensor([[[0.0, 0.0, 0.0], [0.1, 0.3, 0.2]]])  # (1, 2, 3)
+    assert metrics.decode(rates).tolist() == [[metrics.SILENT, 1]]
+
+
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_visible_signal_frames_hold_more_events_than_noise_can(level):
+    """Noise at `level` puts at most 2·level events in a frame, so a signal frame is plainly visible above 2·max(level, 1)."""
+    limit = 2 * max(level, 1)
+    events = torch.tensor([limit + 1, limit, limit + 5, 0, limit + 1])
+    signal = torch.tensor([1, 1, 1, 1, 0], dtype=torch.bool)
+    assert metrics.visible_signal(signal, events, level).tolist() == [True, False, True, False, False]
+
+
 # ---------------------------------------------------------------- noise: one ON + one OFF event in [c-2, c+1]², c ∈ {2..31}²
 
 
@@ -753,7 +781,7 @@ def test_checkpoint_meta_records_what_was_trained_and_measured(monkeypatch, tmp_
     assert meta["signal_frames"] == 4 and meta["split"] == "test (held out)" and meta["epochs_run"] == 2
     assert meta["train_config"] == asdict(cfg) and meta["device"] == describe(default_device())
     assert meta["figures"] == figures and figures["n_samples"] == 3 and figures["noise_level"] == 2
-    assert meta["command"] == "python -m skipsnn_core.train --x" and meta["dataset"] == "nmnist"
+    assert meta["command"] == "python -m skipsnn_core.train --x" and meta["dataset"] == "nmnist" and meta["kind"] == "skipsnn"
     assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["m.pt"], "no resume or temp file left"
 
 
