@@ -118,8 +118,14 @@ def _shift_bilinear(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
     )
 
 
-def simulate_events(image: np.ndarray, rng: np.random.Generator, sim: SensorSim = SensorSim()) -> np.ndarray:
-    """Events of an 8x8 digit image (0..16) seen by a 34x34 sensor moving along three saccades."""
+def simulate_events(image: np.ndarray, rng: np.random.Generator, sim: SensorSim = SensorSim(),
+                    until_us: int | None = None) -> np.ndarray:
+    """Events of an 8x8 digit image (0..16) seen by a 34x34 sensor moving along three saccades.
+
+    ``until_us``: stop simulating there. The events before it are exactly those of the whole recording
+    (each step draws its jitter after the steps before it), at a fraction of the cost: the signal frames
+    use the first 50 ms of a 300 ms recording.
+    """
     W = H = NMNIST_SENSOR[0]
     big = np.kron(image / 16.0, np.ones((sim.scale, sim.scale)))  # nearest upsample
     big = (big + _shift_bilinear(big, 0.5, 0.5)) / 2  # soften the blocks
@@ -128,6 +134,8 @@ def simulate_events(image: np.ndarray, rng: np.random.Generator, sim: SensorSim 
     canvas[o : o + big.shape[0], o : o + big.shape[1]] = big
     n_steps = 3 * sim.saccade_us // sim.dt_us
     path = _saccade_path(sim, n_steps)
+    if until_us is not None:
+        n_steps = min(n_steps, -(-until_us // sim.dt_us))  # steps starting before until_us
     log_ref = np.log(0.05 + canvas)  # every pixel starts adapted to the still image
     last = np.full((H, W), -sim.refractory_us)
     chunks = []
@@ -145,6 +153,8 @@ def simulate_events(image: np.ndarray, rng: np.random.Generator, sim: SensorSim 
             log_ref[fire] = log_now[fire]
             last[fire] = t
     events = np.concatenate(chunks) if chunks else np.empty(0, EVENT_DTYPE)
+    if until_us is not None:
+        events = events[events["t"] < until_us]
     return events[np.argsort(events["t"], kind="stable")]
 
 
@@ -188,9 +198,13 @@ class BuiltinDigits:
         return _sklearn_digits()[0][int(self.indices[i])]
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        return self.head(i, None)
+
+    def head(self, i: int, until_us: int | None) -> tuple[np.ndarray, int]:
+        """Recording i's events before ``until_us`` (all of them for None) and its label."""
         j = int(self.indices[i])
         images, targets = _sklearn_digits()
-        return simulate_events(images[j], np.random.default_rng(j), self.sim), int(targets[j])
+        return simulate_events(images[j], np.random.default_rng(j), self.sim, until_us), int(targets[j])
 
     def source_id(self) -> str:
         return f"digits:{self.split}:{self.sim}"
@@ -468,8 +482,10 @@ def framed(
                 path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
     x = np.zeros((len(dataset), spec.L, N), dtype=np.uint8)
     y = np.zeros(len(dataset), dtype=np.int64)
+    window_us = spec.L * spec.bin_us
+    head = getattr(dataset, "head", None)  # datasets that make their events (the digits) can stop at the window
     for i in range(len(dataset)):
-        events, y[i] = dataset[i]
+        events, y[i] = head(i, window_us) if head else dataset[i]
         x[i] = frames(events, dataset.sensor_size, spec)
         if not x[i].any():
             where = dataset.describe(i) if hasattr(dataset, "describe") else f"{dataset.name} recording {i}"

@@ -33,6 +33,26 @@ def test_simulator_is_deterministic_and_in_bounds(digits):
     assert a["t"].max() < 300_000, "three saccades of 100 ms"
 
 
+@pytest.mark.parametrize("until_us", [1, 999, 1000, 1001, 17_500, 50_000, 299_999, 10**9])
+def test_simulating_up_to_a_time_gives_exactly_the_events_before_it(digits, until_us):
+    """framed() asks the digits for the first 50 ms only; those events must be the whole recording's."""
+    for i in (0, 7):
+        whole, label = digits[i]
+        head, head_label = digits.head(i, until_us)
+        assert np.array_equal(head, whole[whole["t"] < until_us]) and head_label == label
+
+
+def test_framing_the_digits_reads_only_the_signal_window(digits, tmp_path, monkeypatch):
+    asked = []
+    real = BuiltinDigits.head
+    monkeypatch.setattr(BuiltinDigits, "head", lambda self, i, until: asked.append(until) or real(self, i, until))
+    sub = BuiltinDigits("test")
+    sub.indices = sub.indices[:3]
+    data = framed(sub, FrameSpec(L=20, bin_us=500), cache_dir=tmp_path)
+    assert asked == [10_000] * 3
+    assert np.array_equal(data.x, np.stack([frames(digits[i][0], digits.sensor_size, FrameSpec(L=20, bin_us=500)) for i in range(3)]))
+
+
 def test_simulator_polarities_present_and_balanced(digits):
     for i in range(5):
         ev, _ = digits[i]
