@@ -38,6 +38,7 @@ page = st.navigation([
     st.Page("views/why.py", title="Why did the gate open?", icon=":material/manage_search:"),
     st.Page("views/compare.py", title="Compare two runs", icon=":material/compare:"),
     st.Page("views/sweep.py", title="Sweeps", icon=":material/show_chart:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/model_card.py", title="Model card", icon=":material/badge:"),
 ])
 page.run()

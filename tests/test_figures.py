@@ -3,13 +3,14 @@
 import json
 
 import numpy as np
+import pytest
 import plotly.io as pio
 import torch
 
 from skipsnn_core import SkipSNN, SkipSNNConfig
 from skipsnn_core.data import Framed
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize
-from skipsnn_core.figures import evidence_figure, explorer_figure, hidden_raster, training_figure
+from skipsnn_core.figures import evidence_figure, explorer_figure, hidden_raster
 
 CLASSES = [str(c) for c in range(10)]
 
@@ -57,16 +58,13 @@ def test_silent_network_still_draws():
     explorer_figure(sample, trace, CLASSES).to_dict()
 
 
-def test_evidence_and_training_figures():
+def test_evidence_figure():
     sample, trace = sample_and_trace(scale=30)
     fig = evidence_figure(trace.forced_open, CLASSES, "open", label=sample.label)
     names = [t.name for t in fig.data]
     assert names[0] == "evidence, all classes" and any("prediction" in n for n in names)
     s = summarize(sample, trace)
     assert (s.label == s.open_prediction) == s.open_correct
-    hist = [{"epoch": 1, "accuracy": 0.5, "state_updates": 0.4, "gate_recall": 0.7}, {"epoch": 2, "accuracy": 0.6, "state_updates": 0.3, "gate_recall": 0.8}]
-    assert len(training_figure(hist).data) == 3
-    json.dumps(training_figure(hist).to_plotly_json(), default=str)
 
 
 def values(v) -> list:
@@ -97,3 +95,41 @@ def test_panels_show_their_thresholds_and_name_what_the_pointer_is_over():
     assert all(b == a + 1 for a, b in zip(arrows[0::3], arrows[1::3])), "each arrow runs from a spike at t to frame t + 1"
     rows = next(t for t in spec["data"] if t["type"] == "heatmap")
     assert "hidden neuron %{customdata[0]}" in rows["hovertemplate"]
+
+
+def test_training_curves_plot_the_history_on_the_whole_run_axis():
+    from skipsnn_core.figures import training_curves
+
+    hist = [{"epoch": 1, "loss": 0.2, "accuracy": 0.5, "state_updates": 1.0, "gate_recall": 1.0},
+            {"epoch": 2, "loss": 0.1, "accuracy": 0.7, "state_updates": 0.3, "gate_recall": 0.8}]
+    fig = training_curves(hist, epochs=8, title="Training curve")
+    assert [values(t.y) for t in fig.data] == [pytest.approx([0.2, 0.1]), pytest.approx([0.5, 0.7]), [1.0, pytest.approx(0.3)],
+                                               [1.0, pytest.approx(0.8)]]
+    assert all(values(t.x) == [1, 2] for t in fig.data)
+    assert fig.layout.xaxis.range == (0.5, 8.5), "the axis spans the whole run, so the curves grow into it"
+    assert fig.layout.title.text == "Training curve"
+    panels = [a.text for a in fig.layout.annotations]
+    assert panels[:4] == ["Training loss (MSE + λ · gate penalty)", "Held-out accuracy", "State updates (admitted / all frames)",
+                          "Gate recall (signal frames admitted)"]
+    plain = training_curves(hist, epochs=2, gated=False)
+    assert sum("no gate" in a.text for a in plain.layout.annotations) == 2 and plain.layout.title.text is None
+
+
+def test_gate_learning_figure_shows_each_epochs_gate_and_the_last_membrane():
+    from skipsnn_core.figures import gate_learning_figure
+    from skipsnn_core.jobs import Probe
+
+    T = 12
+    signal = np.zeros(T, bool)
+    signal[4:7] = True
+    probes = [Probe(epoch=e, gate=np.arange(T) % (e + 1) == 0, controller_u=np.linspace(0, e, T, dtype=np.float32),
+                    signal=signal, theta=0.8, prediction=3, label=3) for e in (1, 2, 3)]
+    fig = gate_learning_figure(probes, "0 (a '3')")
+    heat, membrane = fig.data
+    assert np.array_equal(np.asarray(heat.z), np.stack([p.gate for p in probes]).astype(np.int8))
+    assert values(heat.y) == [1, 2, 3] and values(membrane.y) == pytest.approx(probes[-1].controller_u.tolist())
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [s.y0 for s in lines] == [0.8], "θc of the controller"
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert {(s.x0, s.x1) for s in rects} == {(3.5, 6.5)}, "the digit's frames shaded in both panels"
+    assert "after epoch 3" in fig.layout.annotations[1].text and "sample 0 (a '3')" in fig.layout.annotations[0].text

@@ -28,6 +28,7 @@ from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
 from skipsnn_core.explain import GateAttribution, gate_attribution
 from skipsnn_core.figures import evidence_figure, explorer_payload
+from skipsnn_core.jobs import Board
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -237,3 +238,9 @@ def check_selection(selection: Selection) -> tuple[SkipSNN, Framed]:
 
 
 SHOWN_ERRORS = (DataError, CheckpointError, NotOffered, OSError, ValueError, IndexError)
+
+
+@st.cache_resource(show_spinner=False)
+def training_board(models_folder: str) -> Board:
+    """The server's one training board for this models folder: every session's runs, the limit and the queue."""
+    return Board.from_env(Path(models_folder))

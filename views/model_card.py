@@ -6,7 +6,7 @@ import streamlit as st
 
 from skipsnn_core.cards import card_for, headline, reproduce_command
 from skipsnn_core.explore import percent
-from skipsnn_core.figures import sweep_figure, training_figure
+from skipsnn_core.figures import sweep_figure, training_curves
 from ui import links
 from ui.sidebar import sidebar
 from ui.state import SHOWN_ERRORS, model_for
@@ -69,7 +69,10 @@ else:
 if sweep:
     st.plotly_chart(sweep_figure(sweep, gated, name), key="sweep_chart", width="stretch", config={"displaylogo": False})
 if meta.get("history"):
-    st.plotly_chart(training_figure(meta["history"]), key="history_chart", width="stretch", config={"displaylogo": False})
+    history = meta["history"]
+    curves = training_curves(history, max(meta.get("train_config", {}).get("epochs", 0), len(history)), gated,
+                             title="Training curve: validation after each epoch (training-time, not the published figures)")
+    st.plotly_chart(curves, key="history_chart", width="stretch", config={"displaylogo": False})
 if command:
     st.markdown("**Reproduce** (from a fresh clone, in the project folder)")
     st.code(command, language="bash", wrap_lines=True)
