@@ -70,17 +70,30 @@ class TrainConfig:
 PRESETS: dict[str, dict] = {
     "quick": dict(hidden=200, batch_size=32, epochs=8, lam=0.1, lr=2e-3),
 }
+# On a GPU a training step costs about the same for any small batch (the 300-step loop is launch-bound), so the CUDA
+# variant takes fewer, larger steps: 144 instead of 360. Measured on this CPU to the same figures (96.7 % held-out
+# accuracy, 0.214 state updates); its speed on a GPU is not measured yet.
+CUDA_PRESETS: dict[str, dict] = {
+    "quick": dict(batch_size=128, lr=4e-3, epochs=12),
+}
 
 
-def preset(name: str, **changes) -> TrainConfig:
-    """TrainConfig of a named recipe, with ``changes`` on top (the CLI's other flags)."""
+def preset_values(name: str, device: torch.device | str | None = None) -> dict:
+    """The recipe's settings, with its CUDA variant on a CUDA ``device``."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
-    return replace(TrainConfig(**PRESETS[name]), **changes)
+    cuda = device is not None and torch.device(device).type == "cuda"
+    return {**PRESETS[name], **(CUDA_PRESETS.get(name, {}) if cuda else {})}
+
+
+def preset(name: str, device: torch.device | str | None = None, **changes) -> TrainConfig:
+    """TrainConfig of a named recipe for ``device``, with ``changes`` on top (the CLI's other flags)."""
+    return replace(TrainConfig(**preset_values(name, device)), **changes)
 
 
 def command_line(cfg: TrainConfig, preset_name: str | None = None) -> str:
-    """The CLI command that trains ``cfg``: the preset's name plus every flag that differs from it."""
+    """The CLI command that trains ``cfg``: the preset's name plus every flag that differs from its CPU recipe
+    (so a GPU run's command names its batch size and rate, and trains the same network anywhere)."""
     base = TrainConfig(**PRESETS[preset_name]) if preset_name else TrainConfig()
     words = ["python", "-m", "skipsnn_core.train"] + (["--preset", preset_name] if preset_name else [])
     for key, value in asdict(cfg).items():
@@ -394,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     chosen = parser.parse_known_args(argv)[0].preset
     if chosen:
-        parser.set_defaults(**PRESETS[chosen])  # flags given still win
+        parser.set_defaults(**preset_values(chosen, default_device()))  # flags given still win
     args = vars(parser.parse_args(argv))
     resume, quiet, download = args.pop("resume"), args.pop("quiet"), args.pop("download")
     args.pop("preset")

@@ -53,6 +53,24 @@ def test_quick_preset_is_a_recipe_the_other_flags_override(monkeypatch, tmp_path
         preset("slow")
 
 
+def test_on_cuda_the_quick_preset_takes_larger_batches_and_its_command_says_so(monkeypatch):
+    import torch
+
+    from skipsnn_core.train import CUDA_PRESETS
+
+    cuda = preset("quick", "cuda")
+    assert (cuda.batch_size, cuda.lr, cuda.epochs) == (CUDA_PRESETS["quick"]["batch_size"], CUDA_PRESETS["quick"]["lr"],
+                                                       CUDA_PRESETS["quick"]["epochs"])
+    assert cuda.batch_size > preset("quick", "cpu").batch_size and preset("quick", torch.device("cpu")) == preset("quick")
+    assert cuda.hidden == preset("quick").hidden and cuda.lam == preset("quick").lam, "the same network and price"
+    assert "--batch-size 128" in command_line(cuda, "quick"), "the command trains the same recipe on any machine"
+    seen = []
+    monkeypatch.setattr(train_mod, "default_device", lambda: torch.device("cuda"))
+    monkeypatch.setattr(train_mod, "train", lambda cfg, **kw: seen.append(cfg) or (None, {}))
+    train_mod.main(["--preset", "quick", "--epochs", "5", "--quiet"])
+    assert seen == [replace(cuda, epochs=5)]
+
+
 def test_command_line_names_the_preset_and_every_flag_that_differs():
     cfg = preset("quick", kind="snn", lam=0.3, noise_level=2, out="mine.pt")
     assert command_line(cfg, "quick") == ("python -m skipsnn_core.train --preset quick --kind snn --noise-level 2 "

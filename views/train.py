@@ -5,6 +5,7 @@ import uuid
 
 import streamlit as st
 
+from skipsnn_core.device import default_device
 from skipsnn_core.explore import percent
 from skipsnn_core.figures import gate_learning_figure, training_curves
 from skipsnn_core.jobs import ACTIVE, PROBE_SAMPLE, BoardError
@@ -13,7 +14,7 @@ from skipsnn_core.train import preset
 from ui.sidebar import KEPT, sidebar
 from ui.state import training_board
 
-QUICK = preset("quick")
+QUICK = preset("quick", default_device())  # the machine's variant (larger batches on a GPU)
 CONFIG = {"displaylogo": False}
 
 st.title("Train: watch the gate learn to close")
@@ -52,7 +53,7 @@ b[2].caption(f"This server trains at most {board.limit} networks at once, each f
              f"(now {running} running, {waiting} waiting). One training per session.")
 
 if start:
-    cfg = preset("quick", kind=kind, lam=lam if kind == "skipsnn" else QUICK.lam, epochs=epochs, hidden=hidden, noise_level=noise)
+    cfg = preset("quick", default_device(), kind=kind, lam=lam if kind == "skipsnn" else QUICK.lam, epochs=epochs, hidden=hidden, noise_level=noise)
     try:
         board.submit(owner, cfg, name)
     except BoardError as e:

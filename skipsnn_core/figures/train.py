@@ -67,8 +67,8 @@ def gate_learning_figure(probes: list, sample_label: str, height: int = 460) -> 
         for row in (1, 2):
             fig.add_vrect(x0=on[0] - 0.5, x1=on[-1] + 0.5, fillcolor=SIGNAL, line_width=0, layer="above" if row == 1 else "below",
                           row=row, col=1)
-        fig.add_annotation(x=(on[0] + on[-1]) / 2, y=1.0, yref="y2 domain", text="the digit", showarrow=False,
-                           font=dict(color="#8a6d00"), yanchor="bottom")
+        fig.add_annotation(x=(on[0] + on[-1]) / 2, y=0.97, yref="y2 domain", text="the digit", showarrow=False,
+                           font=dict(color="#8a6d00"), yanchor="top")
     fig.update_yaxes(title_text="epoch", autorange="reversed", dtick=1 if len(probes) <= 15 else 5, row=1, col=1)
     fig.update_yaxes(title_text="membrane", row=2, col=1)
     fig.update_xaxes(title_text="frame (1 ms each)", range=[-0.5, T - 0.5], row=2, col=1)
