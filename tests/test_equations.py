@@ -672,7 +672,7 @@ class TrainingSpy:
         self.loads, self.steps = [], []
         real = SkipSNN.simulate
 
-        def load_split(dataset, data_dir, split, spec, quiet=False, download=False):
+        def load_split(dataset, data_dir, split, spec, quiet=False, download=False, progress=None):
             self.loads.append((dataset, data_dir, split, spec, quiet, download))
             return splits[split]
 
