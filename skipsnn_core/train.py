@@ -97,10 +97,8 @@ def command_line(cfg: TrainConfig, preset_name: str | None = None) -> str:
     base = TrainConfig(**PRESETS[preset_name]) if preset_name else TrainConfig()
     words = ["python", "-m", "skipsnn_core.train"] + (["--preset", preset_name] if preset_name else [])
     for key, value in asdict(cfg).items():
-        if key != "out" and value == getattr(base, key):
-            continue
-        flag = "--" + (key if key in ("T", "L") else key.replace("_", "-"))
-        words += [flag, str(value)] if value is not None else []
+        if key == "out" or value != getattr(base, key):  # a value equal to the recipe's is left out (and so None is)
+            words += ["--" + key.replace("_", "-"), str(value)]
     return shlex.join(words)
 
 

@@ -229,7 +229,9 @@ def test_presentation_mode_fits_one_projector_screen(page, served):
     pg.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=90_000)
     for width, height in ((1920, 1080), (1280, 720), (3840, 2160)):
         pg.set_viewport_size({"width": width, "height": height})
-        pg.wait_for_timeout(1200)  # the figure follows the window (a resize relayout)
+        pg.wait_for_function(  # the figure follows the window (a resize relayout): tall enough, nothing to scroll
+            "(h) => { const c = document.querySelector('.skipsnn-chart'); return c && c.getBoundingClientRect().bottom > 0.85 * h"
+            " && document.scrollingElement.scrollHeight <= window.innerHeight; }", arg=height, timeout=30_000)
         sidebar = pg.evaluate("() => { const s = document.querySelector('section[data-testid=\"stSidebar\"]');"
                               " return s ? getComputedStyle(s).display : 'absent'; }")
         assert sidebar in ("none", "absent"), "the sidebar is hidden"

@@ -11,7 +11,7 @@ import pytest
 from skipsnn_core import load_checkpoint, metrics
 from skipsnn_core import train as train_mod
 from skipsnn_core.jobs import ACTIVE, PROBE_SAMPLE, PROBE_SEED, Board, BoardError
-from skipsnn_core.train import PRESETS, NoiseSpec, TrainConfig, command_line, load_split, noisy_batch, preset
+from skipsnn_core.train import PRESETS, NoiseSpec, TrainConfig, command_line, load_split, noisy_batch, preset, train
 from skipsnn_core.data import FrameSpec
 from tests.conftest import copy_nmnist
 
@@ -49,8 +49,13 @@ def test_quick_preset_is_a_recipe_the_other_flags_override(monkeypatch, tmp_path
     assert quick_command == "python -m skipsnn_core.train --preset quick --kind snn --epochs 3 --out q.pt --quiet"
     assert full == TrainConfig(kind="snn", out="full.pt"), "without --preset, the full defaults"
     assert quick.hidden < full.hidden and quick.epochs < full.epochs
-    with pytest.raises(ValueError, match="unknown preset 'slow'"):
+    with pytest.raises(ValueError, match="unknown preset 'slow'; presets: quick$"):
         preset("slow")
+
+
+def test_a_preset_without_a_cuda_variant_is_the_same_on_cuda(monkeypatch):
+    monkeypatch.setitem(PRESETS, "tiny", dict(hidden=8, epochs=1))
+    assert preset("tiny", "cuda") == preset("tiny", "cpu") == TrainConfig(hidden=8, epochs=1)
 
 
 def test_on_cuda_the_quick_preset_takes_larger_batches_and_its_command_says_so(monkeypatch):
@@ -75,7 +80,9 @@ def test_command_line_names_the_preset_and_every_flag_that_differs():
     cfg = preset("quick", kind="snn", lam=0.3, noise_level=2, out="mine.pt")
     assert command_line(cfg, "quick") == ("python -m skipsnn_core.train --preset quick --kind snn --noise-level 2 "
                                           "--lam 0.3 --out mine.pt")
-    assert command_line(TrainConfig(T=100, out="x.pt")) == "python -m skipsnn_core.train --T 100 --out x.pt"
+    assert command_line(TrainConfig(T=100, L=20, out="x.pt")) == "python -m skipsnn_core.train --T 100 --L 20 --out x.pt"
+    assert command_line(preset("quick"), "quick") == "python -m skipsnn_core.train --preset quick --out checkpoint.pt", \
+        "the output file is always named, even the default one"
     args = command_line(cfg, "quick").split()[3:]
     assert train_mod._parser().parse_args(args).lam == 0.3, "the command parses back"
 
@@ -91,6 +98,39 @@ def test_quick_recipe_shortened_by_flags_reduces_the_loss_and_writes_a_loadable_
     assert history[-1]["loss"] < history[0]["loss"], [r["loss"] for r in history]
     assert model.meta["figures"]["accuracy"] == pytest.approx(printed["accuracy"], abs=1e-4)
     assert model.meta["train_config"]["lam"] == PRESETS["quick"]["lam"] and model.config.n_hidden == 64
+
+
+# ---------------------------------------------------------------- hooks: how the Train page follows and stops a run
+
+
+def test_hooks_see_every_framed_recording_every_batch_and_every_epoch(tiny, tmp_path):
+    from skipsnn_core.train import Hooks
+
+    framed, batches, epochs = [], [], []
+
+    def epoch(row, model, test):
+        epochs.append((row, model.training, len(test.y)))
+
+    hooks = Hooks(frames=lambda d, t: framed.append((d, t)), batch=lambda d, t: batches.append((d, t)), epoch=epoch)
+    cfg = replace(tiny, batch_size=10, out=str(tmp_path / "hooked.pt"))  # 48 train recordings: 5 batches an epoch, the last of 8
+    model, _ = train(cfg, quiet=True, hooks=hooks, resume_file=False)
+    assert framed == [(k, 48) for k in range(1, 49)] + [(k, 12) for k in range(1, 13)], "train split, then test split"
+    assert batches == [(k, 10) for k in range(1, 11)]
+    history = load_checkpoint(cfg.out, "cpu").meta["history"]
+    assert [e[0] for e in epochs] == history and [e[1:] for e in epochs] == [(False, 12), (False, 12)], "eval mode, held-out split"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".pt", ".resume")) == ["hooked.pt"], "no resume file"
+
+
+def test_a_stop_while_framing_ends_the_run_before_the_frames_are_cached(tiny, tmp_path):
+    from skipsnn_core.train import Hooks, Stopped
+
+    asked = []
+    hooks = Hooks(stop=lambda: asked.append(1) or len(asked) >= 5)  # stop only: no progress callback
+    with pytest.raises(Stopped):
+        train(replace(tiny, out=str(tmp_path / "never.pt")), quiet=True, hooks=hooks)
+    assert len(asked) == 5, "asked once per framed recording, and stopped at the fifth"
+    assert list((tmp_path / "cache").glob("*.npz")) == [], "framing stopped: no frame cache written"
+    assert not (tmp_path / "never.pt").exists() and not (tmp_path / "never.pt.resume").exists()
 
 
 # ---------------------------------------------------------------- one run: progress, probes, an atomic save

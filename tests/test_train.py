@@ -1,7 +1,6 @@
 """Training and evaluation CLIs on a tiny real-data problem."""
 
 import json
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -77,26 +76,31 @@ def test_plain_snn_kind(cfg):
     assert m.meta["kind"] == "snn" and not m.config.controller and m.meta["figures"]["state_updates"] == 1.0
 
 
-def test_evaluate_cli_json_and_sweep(cfg):
+def test_evaluate_cli_json_and_sweep(cfg, capsys):
+    from skipsnn_core import evaluate
+
     train(replace(cfg, epochs=1), quiet=True)
-    base = [sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", cfg.out, "--dataset", "nmnist",
-            "--data-dir", cfg.data_dir, "--json"]
-    env = {**__import__("os").environ}
-    one = json.loads(subprocess.run(base, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout)
+    base = ["--checkpoint", cfg.out, "--dataset", "nmnist", "--data-dir", cfg.data_dir, "--json"]
+    # main() in this process: the same code as `python -m skipsnn_core.evaluate` (tests/test_sweep.py runs the module)
+    assert evaluate.main(base) == 0
+    one = json.loads(capsys.readouterr().out)
     assert set(one) >= {"accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving"}
     assert 0 <= one["accuracy"] <= 1 and 0 < one["state_updates"] <= 1 and 0 <= one["gate_recall_visible"] <= 1
     assert one["oracle_state_updates"] == pytest.approx(20 / 80)
-    sweep = json.loads(subprocess.run(base + ["--sweep", "0,2"], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    assert evaluate.main(base + ["--sweep", "0,2"]) == 0
+    sweep = json.loads(capsys.readouterr().out)
     assert [row["noise_level"] for row in sweep] == [0, 2]
 
 
-def test_evaluate_cli_errors_are_clear(cfg, tmp_path):
+def test_evaluate_cli_errors_are_clear(cfg, tmp_path, capsys):
+    from skipsnn_core import evaluate
+
     train(replace(cfg, epochs=1), quiet=True)
-    missing = subprocess.run([sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", cfg.out, "--dataset", "nmnist",
-                              "--data-dir", str(tmp_path / "absent")], cwd=ROOT, capture_output=True, text=True)
-    assert missing.returncode == 2 and "absent: no such folder" in missing.stderr and "Traceback" not in missing.stderr
+    assert evaluate.main(["--checkpoint", cfg.out, "--dataset", "nmnist", "--data-dir", str(tmp_path / "absent")]) == 2
+    missing = capsys.readouterr()
+    assert "absent: no such folder" in missing.err and "Traceback" not in missing.err
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"junk")
-    broken = subprocess.run([sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", str(bad), "--dataset", "digits"],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert broken.returncode == 2 and "bad.pt" in broken.stderr and "Traceback" not in broken.stderr
+    assert evaluate.main(["--checkpoint", str(bad), "--dataset", "digits"]) == 2
+    broken = capsys.readouterr()
+    assert "bad.pt" in broken.err and "Traceback" not in broken.err

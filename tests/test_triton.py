@@ -24,13 +24,13 @@ from test_model import lively
 from skipsnn_core.noise import embed_batch
 
 signals = torch.load({signals!r})
-x, _, _ = embed_batch(signals, 80, level=1, generator=torch.Generator().manual_seed(3))
+x, _, _ = embed_batch(signals, 48, level=1, generator=torch.Generator().manual_seed(3))
 out = []
 for mode in ("mask", "freeze"):
     for controller in (True, False):
         m = lively(controller=controller, gate_mode=mode, n_hidden=48)
-        override = torch.full((80,), -1)
-        override[40:50] = 1
+        override = torch.full((48,), -1)
+        override[36:44] = 1
         for opts in ({{}}, {{"controller_theta": 0.7, "gate_override": override}}):
             if not controller and opts:
                 continue
@@ -50,7 +50,7 @@ def test_triton_kernels_equal_the_torch_path(nmnist_signals, tmp_path):
     signals = tmp_path / "signals.pt"
     import torch
 
-    torch.save(nmnist_signals[0][:2, :30], signals)  # two real recordings, 30 frames each, in 80 steps
+    torch.save(nmnist_signals[0][:2, :30], signals)  # two real recordings, 30 frames each, in 48 steps
     code = CHECK.format(root=str(ROOT), tests=str(ROOT / "tests"), signals=str(signals))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TRITON_INTERPRET": "1", "SKIPSNN_DEVICE": "cpu"})

@@ -21,8 +21,8 @@ st.title("Train: watch the gate learn to close")
 st.caption(
     "λ is the price of every admitted frame: the loss is the classification error plus λ times the share of frames "
     "the gate lets in. Raise it and state updates fall; too far and accuracy falls with them. Training runs on the "
-    f"server on the built-in digits with the measured quick recipe (about a minute for {QUICK.epochs} epochs of a "
-    f"{QUICK.hidden}-neuron network), in the background: the page stays usable and you can stop the run."
+    f"server on the built-in digits with the measured quick recipe ({QUICK.epochs} epochs of a {QUICK.hidden}-neuron "
+    "network: one to two minutes on a laptop CPU), in the background: the page stays usable and you can stop the run."
 )
 sidebar()
 board = training_board(str(models_dir()))
