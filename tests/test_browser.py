@@ -129,14 +129,6 @@ def test_cursor_and_playback_survive_a_rerun(page):
     assert page.problems == [] and page.outside == []
 
 
-def test_a_link_places_the_cursor(page, served):
-    pg = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})  # a new session from the link
-    pg.goto(served + "/?sample=3&t=131")
-    pg.wait_for_function(f"() => document.querySelector('.skipsnn-chart') && ({CURSOR})() === 131", timeout=90_000)
-    pg.wait_for_function(f"() => ({CAPTION})().startsWith('t = 131 ms')", timeout=30_000)
-    pg.close()
-
-
 GATE_POINT = """([t, y]) => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
     const fl = gd._fullLayout, tr = gd._fullData.find(d => d.name === 'gate');
     const xa = fl['xaxis' + tr.xaxis.slice(1)], ya = fl['yaxis' + tr.yaxis.slice(1)], box = gd.getBoundingClientRect();
@@ -183,13 +175,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
                            ".some(l => l.innerText.includes('Prediction, edited'))", timeout=60_000)
     after = metric_texts(page)
     assert after["State updates"] != before["State updates"], "forcing frames changes how often the gate opened"
-    edited_link = page.url
-    pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1400})
-    pg.goto(edited_link)
-    pg.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
-                         ".some(l => l.innerText.includes('Prediction, edited'))", timeout=90_000)
-    assert metric_texts(pg)["State updates"] == after["State updates"], "a link with edits reproduces them"
-    pg.close()
+    # that the link reproduces the edits is tests/test_app.py::test_a_link_with_gate_edits_reproduces_them
     page.locator(".st-key-edit_clear button").click()
     page.wait_for_function("() => !location.search.includes('edits=')", timeout=60_000)
     assert page.problems == [] and page.outside == []
@@ -223,10 +209,12 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
 
 
 def test_presentation_mode_fits_one_projector_screen(page, served):
-    """At 1920x1080, then 1280x720 and 3840x2160 (the same page resized): no scrolling, no sidebar, big type."""
+    """A new session from a link (its cursor where the link puts it), at 1920x1080, then 1280x720 and 3840x2160 (the
+    same page resized): no scrolling, no sidebar, big type."""
     pg = page.context.browser.new_page(viewport={"width": 1920, "height": 1080})
     pg.goto(served + "/?present=1&sample=3&t=140")
-    pg.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=90_000)
+    pg.wait_for_function(f"() => document.querySelector('.skipsnn-chart .main-svg') && ({CURSOR})() === 140", timeout=90_000)
+    pg.wait_for_function(f"() => ({CAPTION})().startsWith('t = 140 ms')", timeout=30_000)
     for width, height in ((1920, 1080), (1280, 720), (3840, 2160)):
         pg.set_viewport_size({"width": width, "height": height})
         pg.wait_for_function(  # the figure follows the window (a resize relayout): tall enough, nothing to scroll
