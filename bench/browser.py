@@ -33,39 +33,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None = None):
-    """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process)."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class Server:
+    """``streamlit run app`` on a free local port, started now; ``wait()`` until it answers its health check."""
+
+    def __init__(self, app: Path = ROOT / "app.py", env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )
+
+    def wait(self, timeout: float = 60.0) -> str:
+        """The base URL once the server is healthy; its log in the error when it is not."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
-                        break
+                        return self.url
             except OSError:
                 pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not become healthy on {url}:\n{log.read()[-3000:]}")
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                raise RuntimeError(f"streamlit did not become healthy on {self.url}:\n{self.log.read()[-3000:]}")
             time.sleep(0.2)
-        yield url, proc
-    finally:
-        proc.terminate()
+
+    def stop(self) -> None:
+        self.proc.terminate()
         try:
-            proc.wait(10)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        os.unlink(log.name)
+            self.proc.kill()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+@contextlib.contextmanager
+def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None = None):
+    """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process)."""
+    started = Server(app, env)
+    try:
+        yield started.wait(timeout), started.proc
+    finally:
+        started.stop()
 
 
 @contextlib.contextmanager
