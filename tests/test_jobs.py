@@ -26,12 +26,16 @@ def tiny(nmnist_dir, tmp_path, monkeypatch) -> TrainConfig:
     return preset("quick", dataset="nmnist", data_dir=str(folder), hidden=64, T=60, L=20, epochs=2, batch_size=8, lr=1e-2)
 
 
-def until(condition, what: str, timeout: float = WAIT):
+def until(condition, what: str, *jobs, timeout: float = WAIT):
+    """Wait for ``condition``; fail at once if one of ``jobs`` failed (its reason in the message)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = condition()
         if value:
             return value
+        for job in jobs:
+            snap = job.snapshot()
+            assert snap.state != "failed", f"waiting for {what}, the run failed: {snap.message}"
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -171,7 +175,7 @@ def test_stopping_mid_epoch_ends_the_run_and_writes_nothing(tiny, tmp_path):
     models = tmp_path / "models"
     board = Board(models)
     job = board.submit("me", replace(tiny, epochs=200), "long")
-    until(lambda: job.snapshot().batches[0] >= 2, "two training batches")
+    until(lambda: job.snapshot().batches[0] >= 2, "two training batches", job)
     job.stop()
     assert job.wait(WAIT)
     snap = job.snapshot()
@@ -212,7 +216,7 @@ def test_one_run_per_owner_at_most_limit_at_once_and_a_first_come_queue(tiny, tm
         board.submit("alice", long, "a2")
     b = board.submit("bob", long, "b")
     c = board.submit("carol", long, "c")
-    until(lambda: a.snapshot().state == "training", "alice's run to train")
+    until(lambda: a.snapshot().state == "training", "alice's run to train", a)
     assert (b.snapshot().state, b.snapshot().queue_position) == ("queued", 1)
     assert (c.snapshot().state, c.snapshot().queue_position) == ("queued", 2)
     assert board.active() == (1, 2)
@@ -221,7 +225,7 @@ def test_one_run_per_owner_at_most_limit_at_once_and_a_first_come_queue(tiny, tm
     assert b.snapshot().queue_position == 1 and b.snapshot().state == "queued", "still waiting: alice holds the slot"
     a.stop()
     assert a.wait(WAIT)
-    until(lambda: b.snapshot().state in ("framing", "training"), "bob's run to start")
+    until(lambda: b.snapshot().state in ("framing", "training"), "bob's run to start", b)
     assert board.active() == (1, 0)
     assert board.job_of("alice") is a and board.job_of("bob") is b and board.job_of("dave") is None
     again = board.submit("alice", long, "a3")  # alice's first run ended: she may start another, queued behind bob

@@ -43,6 +43,7 @@ def poll(app: AppTest, done, what: str):
     while time.monotonic() < end:
         app.run()
         assert not app.exception, [e.message for e in app.exception]
+        assert not app.error, f"waiting for {what}: {[e.value for e in app.error]}"
         if done(app):
             return
         time.sleep(0.2)
