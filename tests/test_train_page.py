@@ -82,6 +82,12 @@ def test_a_run_shows_progress_then_its_figures_and_opens_in_explore(models):
     button(app, "Open in Explore").click().run()
     assert not app.exception, [e.message for e in app.exception]
     assert app.session_state["selection"].checkpoint == str(path) and app.title[0].value != "Train: watch the gate learn to close"
+    app.switch_page("views/model_card.py").run()  # its card: the same curves, the figures and how to train it again
+    assert not app.exception and not app.error
+    assert {m.label: m.value for m in app.metric}["Accuracy"] == percent(f["accuracy"], 1)
+    assert app.code[0].value.startswith("python3 -m skipsnn_core.train --preset quick") and "--lam 0.2" in app.code[0].value
+    (curves,) = [c for c in app.get("plotly_chart") if "Training curve" in c.proto.spec]
+    assert "Held-out accuracy" in curves.proto.spec, "the Train page's figure"
 
 
 def test_stopping_mid_run_saves_nothing(models):
