@@ -55,30 +55,3 @@ def nmnist_signals(nmnist_dir):
 @pytest.fixture
 def gen() -> torch.Generator:
     return torch.Generator().manual_seed(7)
-
-
-# ---------------------------------------------------------------- the app's server for the browser tests
-
-EARLY_SERVER = pytest.StashKey()
-
-
-def pytest_collection_finish(session):
-    """When browser tests are about to run, start the app's server now: it boots while the tests before them run."""
-    import importlib.util
-
-    from bench.browser import Server, chromium_path
-
-    wanted = any("served" in getattr(item, "fixturenames", ()) for item in session.items)
-    if wanted and chromium_path() and importlib.util.find_spec("playwright"):
-        session.config.stash[EARLY_SERVER] = Server()
-
-
-def pytest_unconfigure(config):
-    server = config.stash.get(EARLY_SERVER, None)
-    if server is not None:
-        server.stop()
-
-
-def early_server(config):
-    """The server started at collection (tests/test_browser.py's ``served``), or None."""
-    return config.stash.get(EARLY_SERVER, None)

@@ -31,14 +31,8 @@ def require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(request):
+def served():
     require_browser()
-    from tests.conftest import early_server
-
-    started = early_server(request.config)  # booted while the tests before these ran
-    if started is not None:
-        yield started.wait()
-        return
     with serve() as url:
         yield url
 
