@@ -1,8 +1,6 @@
 """Sweeps equal the evaluate CLI on the same grid, and the Sweeps page draws them."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -14,10 +12,13 @@ from skipsnn_core.sweep import noise_sweep, threshold_sweep
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_noise_sweep_equals_the_evaluate_cli(tmp_path):
-    cmd = [sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", "assets/digits_skipsnn.pt", "--dataset", "digits",
-           "--json", "--sweep", "0,3", "--limit", "40", "--oracle", "--controller-theta", "0.6"]
-    cli = json.loads(subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=300).stdout)
+def test_noise_sweep_equals_the_evaluate_cli(capsys):
+    from skipsnn_core import evaluate
+
+    args = ["--checkpoint", str(ROOT / "assets" / "digits_skipsnn.pt"), "--dataset", "digits", "--json", "--sweep", "0,3",
+            "--limit", "40", "--oracle", "--controller-theta", "0.6"]
+    assert evaluate.main(args) == 0  # the CLI's main in this process: the same code as python -m skipsnn_core.evaluate
+    cli = json.loads(capsys.readouterr().out)
     model = load_checkpoint(ROOT / "assets" / "digits_skipsnn.pt", "cpu")
     data = framed(open_dataset("digits", None, "test"), FrameSpec())
     rows = noise_sweep(model, data, (0, 3), theta=0.6, limit=40)

@@ -81,7 +81,7 @@ def test_evaluate_cli_json_and_sweep(cfg, capsys):
 
     train(replace(cfg, epochs=1), quiet=True)
     base = ["--checkpoint", cfg.out, "--dataset", "nmnist", "--data-dir", cfg.data_dir, "--json"]
-    # main() in this process: the same code as `python -m skipsnn_core.evaluate` (tests/test_sweep.py runs the module)
+    # main() in this process: the same code as `python -m skipsnn_core.evaluate`
     assert evaluate.main(base) == 0
     one = json.loads(capsys.readouterr().out)
     assert set(one) >= {"accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving"}
