@@ -33,54 +33,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """``streamlit run app`` on a free local port, started now; ``wait()`` until it answers its health check."""
-
-    def __init__(self, app: Path = ROOT / "app.py", env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-        )
-
-    def wait(self, timeout: float = 60.0) -> str:
-        """The base URL once the server is healthy; its log in the error when it is not."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self.url
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)
-                raise RuntimeError(f"streamlit did not become healthy on {self.url}:\n{self.log.read()[-3000:]}")
-            time.sleep(0.2)
-
-    def stop(self, grace: float = 0.5) -> None:
-        """Terminate; kill after ``grace`` seconds (Streamlit's own shutdown takes ~2 s and saves nothing we need)."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
-
-
 @contextlib.contextmanager
 def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None = None):
     """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process)."""
-    started = Server(app, env)
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield started.wait(timeout), started.proc
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not become healthy on {url}:\n{log.read()[-3000:]}")
+            time.sleep(0.2)
+        yield url, proc
     finally:
-        started.stop()
+        proc.terminate()  # then kill after half a second: Streamlit's own shutdown takes ~2 s and saves nothing we need
+        try:
+            proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        os.unlink(log.name)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,6 @@ from typing import Literal
 
 import numpy as np
 
-from . import metrics
 from .data import Framed
 from .model import SkipSNN
 from .train import Hooks, NoiseSpec, Stopped, TrainConfig, command_line, noisy_batch, train
@@ -143,7 +142,7 @@ class Job:
         probe = Probe(
             epoch=row["epoch"], gate=trace.gate[0].numpy().astype(bool), controller_u=trace.controller_u[0].numpy(),
             signal=mask[0].numpy().astype(bool), theta=trace.controller_theta,
-            prediction=int(metrics.decode(trace.rates)[0]), label=int(test.y[PROBE_SAMPLE]),
+            prediction=int(trace.prediction[0]), label=int(test.y[PROBE_SAMPLE]),
         )
         with self._lock:
             self.history.append(dict(row))
@@ -167,7 +166,7 @@ class Job:
             cap = self.board.cap_minutes
             cfg = replace(self.config, max_minutes=cap, out=str(self.board.models_dir / f"{self.name}.pt"))
             hooks = Hooks(frames=self._frames, batch=self._batch, epoch=self._probe, stop=self._stop.is_set)
-            self._set(state="framing", started=time.monotonic())
+            self._set(state="framing")
             _, figures = train(cfg, command=self.command, quiet=True, hooks=hooks, resume_file=False)
             epochs = len(self.history)
             capped = epochs < cfg.epochs

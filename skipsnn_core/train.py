@@ -149,16 +149,22 @@ def load_split(
     dataset: str, data_dir: str | None, split: str, spec: FrameSpec, quiet: bool = False, download: bool = False,
     progress: Progress | None = None,
 ) -> Framed:
-    """A split as frames (cached); ``progress`` (done, total) is called as recordings are framed, else a bar
-    on stderr unless ``quiet``."""
+    """A split as frames (cached): a bar on stderr as recordings are framed unless ``quiet``, and
+    ``progress(done, total)`` called for each."""
     ds = open_dataset(dataset, data_dir, split, download=download)
     bar = None
-    if not quiet and progress is None:
+    if not quiet:
         from tqdm import tqdm
 
         bar = tqdm(total=len(ds), desc=f"frames {dataset}/{split}", unit="rec", leave=False, file=sys.stderr)
-        progress = lambda done, total: bar.update(1)  # noqa: E731
-    data = framed(ds, spec, progress=progress)
+
+    def framing(done: int, total: int) -> None:
+        if bar:
+            bar.update(1)
+        if progress:
+            progress(done, total)
+
+    data = framed(ds, spec, progress=framing)
     if bar:
         bar.close()
     return data
@@ -268,9 +274,8 @@ def train(
         if hooks.frames:
             hooks.frames(done, total)
 
-    hooked = framing if (hooks.frames or hooks.stop) else None
-    train_data = load_split(cfg.dataset, cfg.data_dir, "train", spec, quiet, download, hooked)
-    test_data = load_split(cfg.dataset, cfg.data_dir, "test", spec, quiet, download, hooked)
+    train_data = load_split(cfg.dataset, cfg.data_dir, "train", spec, quiet, download, framing)
+    test_data = load_split(cfg.dataset, cfg.data_dir, "test", spec, quiet, download, framing)
     W, H, P = train_data.sensor_size
     n_classes = int(max(train_data.y.max(), test_data.y.max())) + 1
     n_classes = max(n_classes, 10) if cfg.dataset in ("digits", "nmnist") else n_classes

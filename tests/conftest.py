@@ -55,3 +55,35 @@ def nmnist_signals(nmnist_dir):
 @pytest.fixture
 def gen() -> torch.Generator:
     return torch.Generator().manual_seed(7)
+
+
+class FakeTqdm:
+    """Stands in for tqdm.tqdm and records every bar: what it counts, its text, whether it is shown."""
+
+    bars: list = []
+
+    def __init__(self, iterable=None, total=None, desc=None, disable=False, **kwargs):
+        self.iterable, self.total, self.desc, self.disable = iterable, total, desc, disable
+        self.n, self.closed, self.postfix = 0, False, None
+        FakeTqdm.bars.append(self)
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, **values):
+        self.postfix = values
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake_tqdm(monkeypatch):
+    import tqdm
+
+    FakeTqdm.bars = []
+    monkeypatch.setattr(tqdm, "tqdm", FakeTqdm)
+    return FakeTqdm.bars

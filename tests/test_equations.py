@@ -923,38 +923,6 @@ def test_a_resume_file_cannot_run_code(monkeypatch, tmp_path):
     assert not marker.exists()
 
 
-class FakeTqdm:
-    """Stands in for tqdm.tqdm and records every bar: what it counts, its text, whether it is shown."""
-
-    bars: list = []
-
-    def __init__(self, iterable=None, total=None, desc=None, disable=False, **kwargs):
-        self.iterable, self.total, self.desc, self.disable = iterable, total, desc, disable
-        self.n, self.closed, self.postfix = 0, False, None
-        FakeTqdm.bars.append(self)
-
-    def __iter__(self):
-        return iter(self.iterable)
-
-    def update(self, n=1):
-        self.n += n
-
-    def set_postfix(self, **values):
-        self.postfix = values
-
-    def close(self):
-        self.closed = True
-
-
-@pytest.fixture
-def fake_tqdm(monkeypatch):
-    import tqdm
-
-    FakeTqdm.bars = []
-    monkeypatch.setattr(tqdm, "tqdm", FakeTqdm)
-    return FakeTqdm.bars
-
-
 def test_training_progress_bar_counts_epochs_and_shows_the_last_loss(monkeypatch, tmp_path, fake_tqdm):
     from skipsnn_core.train import train
 

@@ -125,6 +125,23 @@ def test_hooks_see_every_framed_recording_every_batch_and_every_epoch(tiny, tmp_
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".pt", ".resume")) == ["hooked.pt"], "no resume file"
 
 
+def test_a_progress_callback_and_the_terminal_bars_go_together(tiny, tmp_path, fake_tqdm):
+    """The CLI's framing bars stay when a caller follows the framing too; quiet turns the bars off, not the callback."""
+    from skipsnn_core.train import Hooks
+
+    for quiet in (False, True):
+        fake_tqdm.clear()
+        framed = []
+        cache = tmp_path / f"cache-{quiet}"  # framing happens (no cached split)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SKIPSNN_CACHE", str(cache))
+            train(replace(tiny, epochs=0, out=str(tmp_path / f"q{quiet}.pt")), quiet=quiet,
+                  hooks=Hooks(frames=lambda d, t: framed.append(d)))
+        assert framed == list(range(1, 49)) + list(range(1, 13))
+        bars = [(b.desc, b.n, b.closed) for b in fake_tqdm if b.desc.startswith("frames")]
+        assert bars == ([] if quiet else [("frames nmnist/train", 48, True), ("frames nmnist/test", 12, True)])
+
+
 def test_a_stop_while_framing_ends_the_run_before_the_frames_are_cached(tiny, tmp_path):
     from skipsnn_core.train import Hooks, Stopped
 
