@@ -16,6 +16,7 @@ currents computed in one matmul. Only the hidden + controller recurrence is sequ
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple, Union
 
@@ -343,13 +344,14 @@ class SkipSNN(nn.Module):
             controller_u=back(u_c) if record else None,
         )
 
-    def simulate_each(self, x: Tensor, overrides: list[GateOverride], *, options: InferenceOptions = InferenceOptions()
-                      ) -> tuple[list[Run], Tensor]:
-        """Inference runs of the same x (B, T, N) under several gate overrides, sharing one input projection
-        (evaluation runs the gated, forced-open and oracle networks on every batch), and the events of each
-        frame (B, T), which the projection counts."""
+    def simulate_each(self, x: Tensor, settings: Sequence[tuple[GateOverride, InferenceOptions]]
+                      ) -> tuple[Iterator[Run], Tensor]:
+        """Inference runs of the same x (B, T, N), one per (gate override, options), sharing one input projection
+        (evaluation runs the gated network at each threshold, the forced-open and the oracle one on every batch),
+        and the events of each frame (B, T), which the projection counts. The runs are made one at a time as the
+        caller iterates, so only one run's spikes are held at once."""
         current, events = self._project(x.to(self.device))
-        return [self._run(current, 1.0, options, override, record=False) for override in overrides], events
+        return (self._run(current, 1.0, options, override, record=False) for override, options in settings), events
 
     def forward(self, x: Tensor, lens: float = 1.0) -> Run:
         return self.simulate(x, lens=lens)

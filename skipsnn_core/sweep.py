@@ -10,7 +10,7 @@ from typing import Callable
 
 from .data import Framed
 from .model import SkipSNN
-from .train import NoiseSpec, evaluate
+from .train import NoiseSpec, evaluate, evaluate_thresholds
 
 LEVELS = tuple(range(9))  # noise levels 0..8
 THETAS = tuple(round(0.1 * k, 2) for k in range(-2, 16))  # gate thresholds -0.2..1.5
@@ -39,12 +39,11 @@ def noise_sweep(model: SkipSNN, data: Framed, levels=LEVELS, *, theta: float | N
 
 def threshold_sweep(model: SkipSNN, data: Framed, thetas=THETAS, *, level: int = 1, limit: int | None = None,
                     seed: int = 1234, T: int = 300, progress: Progress | None = None) -> list[dict]:
-    """One evaluate row per gate threshold (key ``theta``) at one noise level."""
+    """One evaluate row per gate threshold (key ``theta``) at one noise level. Thresholds change only the gated
+    run, so they share one pass over the batches (``progress`` counts batches)."""
     if not model.config.controller:
         raise ValueError("a plain SNN has no gate threshold to sweep")
-    rows = []
-    for i, theta in enumerate(thetas):
-        rows.append({**_point(model, data, level, float(theta), limit, seed, T, None), "theta": float(theta)})
-        if progress:
-            progress(i + 1, len(thetas))
-    return rows
+    thetas = [float(theta) for theta in thetas]
+    rows = evaluate_thresholds(model, data, NoiseSpec(T, level), thetas, seed=seed, oracle=True, limit=limit,
+                               progress=progress)
+    return [{**row, "theta": theta} for row, theta in zip(rows, thetas)]

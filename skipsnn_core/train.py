@@ -20,8 +20,8 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -187,6 +187,33 @@ def noisy_batch(data: Framed, rows: range, noise: NoiseSpec, seed: int) -> tuple
     return torch.cat(xs), torch.cat(masks)
 
 
+@dataclass
+class _Tally:
+    """Running sums of one network's held-out run: the gated one at one threshold, or the same weights forced open."""
+
+    correct: int = 0
+    silent: int = 0
+    ops: list = field(default_factory=list)
+    updates: list = field(default_factory=list)
+    precision: list = field(default_factory=list)
+    recall: list = field(default_factory=list)
+    visible_recall: list = field(default_factory=list)
+
+    def add(self, model: SkipSNN, run, y: torch.Tensor, events: torch.Tensor, mask: torch.Tensor, visible: torch.Tensor,
+            with_controller: bool) -> None:
+        predicted = metrics.decode(run.rates.cpu())
+        self.correct += int((predicted == y).sum())  # SILENT (-1) never equals a label
+        self.silent += int((predicted == metrics.SILENT).sum())
+        gate = run.gate.cpu()
+        self.ops.append(model.synaptic_ops(events, gate, run.hidden_spikes.cpu(), with_controller).sum(1))
+        gate = gate.bool()
+        self.updates.append(metrics.state_updates(gate))
+        p, r = metrics.gate_precision_recall(gate, mask)
+        self.precision.append(p)
+        self.recall.append(r)
+        self.visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
+
+
 @torch.no_grad()
 def evaluate(
     model: SkipSNN,
@@ -205,53 +232,70 @@ def evaluate(
     ``forced_open_silent`` say how many there were. ``oracle``: also run the same weights with the
     gate open exactly on the signal window (``oracle_accuracy``). ``limit``: the first samples only.
     """
+    return evaluate_thresholds(model, data, noise, (controller_theta,), seed=seed, batch_size=batch_size, oracle=oracle,
+                               limit=limit)[0]
+
+
+@torch.no_grad()
+def evaluate_thresholds(
+    model: SkipSNN,
+    data: Framed,
+    noise: NoiseSpec,
+    thetas: Sequence[float | None],
+    *,
+    seed: int = 1234,
+    batch_size: int = 64,
+    oracle: bool = False,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """``evaluate`` at each gate threshold, equal to calling it once per threshold, but the noise, the input
+    projection and the runs no threshold changes (forced open, oracle) are made once per batch.
+    ``progress(done, total)`` after each batch."""
     from .model import InferenceOptions
 
-    dev = model.device
-    correct = open_correct = silent = open_silent = oracle_correct = 0
-    updates, precision, recall, visible_recall, gated_ops, open_ops = [], [], [], [], [], []
-    cfg = model.config
-    options = InferenceOptions(controller_theta=controller_theta)
+    dev, cfg = model.device, model.config
     n = len(data.y) if limit is None else min(limit, len(data.y))
-    for i in range(0, n, batch_size):
+    gated, forced = [_Tally() for _ in thetas], _Tally()
+    oracle_correct = 0
+    batches = range(0, n, batch_size)
+    for b, i in enumerate(batches):
         rows = range(i, min(i + batch_size, n))
         x, mask = noisy_batch(data, rows, noise, seed)
         y = torch.from_numpy(data.y[rows.start : rows.stop])
-        overrides = [None, "open"] + ([mask.long().to(dev)] if oracle else [])  # oracle: open exactly on the signal
-        runs, events = model.simulate_each(x, overrides, options=options)
+        settings = [(None, InferenceOptions(controller_theta=theta)) for theta in thetas]
+        if cfg.controller:  # a plain SNN's gate never closes: its own run is the forced-open one
+            settings.append(("open", InferenceOptions()))
+        if oracle:  # open exactly on the signal
+            settings.append((mask.long().to(dev), InferenceOptions()))
+        runs, events = model.simulate_each(x, settings)
         events = events.cpu()  # (B, T) input events per frame
-        for run, out, with_ctrl in zip(runs[:2], (gated_ops, open_ops), (cfg.controller, False)):
-            out.append(model.synaptic_ops(events, run.gate.cpu(), run.hidden_spikes.cpu(), with_ctrl).sum(1))
-        gated, forced = (metrics.decode(run.rates.cpu()) for run in runs[:2])
-        correct += int((gated == y).sum())  # SILENT (-1) never equals a label
-        open_correct += int((forced == y).sum())
-        silent += int((gated == metrics.SILENT).sum())
-        open_silent += int((forced == metrics.SILENT).sum())
-        if oracle:
-            oracle_correct += int((metrics.decode(runs[2].rates.cpu()) == y).sum())
-        gate = runs[0].gate.cpu().bool()
-        updates.append(metrics.state_updates(gate))
-        p, r = metrics.gate_precision_recall(gate, mask)
-        precision.append(p)
-        recall.append(r)
         visible = metrics.visible_signal(mask, events, noise.level)
-        visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
-    g_ops, o_ops = torch.cat(gated_ops).double(), torch.cat(open_ops).double()
-    return {
-        "accuracy": correct / n,
-        "state_updates": float(torch.cat(updates).mean()),
+        for tally in gated:
+            tally.add(model, next(runs), y, events, mask, visible, cfg.controller)
+        if cfg.controller:
+            forced.add(model, next(runs), y, events, mask, visible, False)
+        if oracle:
+            oracle_correct += int((metrics.decode(next(runs).rates.cpu()) == y).sum())
+        if progress:
+            progress(b + 1, len(batches))
+    forced = forced if cfg.controller else gated[0]
+    open_ops = torch.cat(forced.ops).double().sum()
+    return [{
+        "accuracy": tally.correct / n,
+        "state_updates": float(torch.cat(tally.updates).mean()),
         "oracle_state_updates": metrics.oracle_state_updates(data.x.shape[1], noise.T),
-        "gate_precision": float(torch.cat(precision).mean()),
-        "gate_recall": float(torch.cat(recall).mean()),
-        "gate_recall_visible": float(torch.cat(visible_recall).mean()),
-        "synops_saving": float(1 - g_ops.sum() / o_ops.sum()),
-        "forced_open_accuracy": open_correct / n,
+        "gate_precision": float(torch.cat(tally.precision).mean()),
+        "gate_recall": float(torch.cat(tally.recall).mean()),
+        "gate_recall_visible": float(torch.cat(tally.visible_recall).mean()),
+        "synops_saving": float(1 - torch.cat(tally.ops).double().sum() / open_ops),
+        "forced_open_accuracy": forced.correct / n,
         **({"oracle_accuracy": oracle_correct / n} if oracle else {}),
-        "silent": silent,
-        "forced_open_silent": open_silent,
+        "silent": tally.silent,
+        "forced_open_silent": forced.silent,
         "n_samples": n,
         "noise_level": noise.level,
-    }
+    } for tally in gated]
 
 
 def train(

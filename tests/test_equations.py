@@ -562,15 +562,21 @@ def test_simulate_each_is_simulate_under_each_override_recording_nothing():
     x = binary_input(2, 16, 20)
     mask = torch.zeros(2, 16, dtype=torch.long)
     mask[:, 4:9] = 1
-    overrides = [None, "open", mask]
+    from skipsnn_core.model import InferenceOptions
+
+    stricter = InferenceOptions(controller_theta=0.8)
+    settings = [(None, InferenceOptions()), (None, stricter), ("open", InferenceOptions()), (mask, stricter)]
     with torch.no_grad():
-        runs, events = m.simulate_each(x, overrides)
+        runs, events = m.simulate_each(x, settings)
+        runs = list(runs)
         assert torch.equal(events, x.sum(-1).long()), "events per frame (B, T), counted by the projection"
-        for run, override in zip(runs, overrides):
-            alone = m.simulate(x, gate_override=override)
+        assert len(runs) == len(settings)
+        for run, (override, options) in zip(runs, settings):
+            alone = m.simulate(x, gate_override=override, options=options)
             assert torch.equal(run.gate, alone.gate) and torch.equal(run.rates, alone.rates)
             assert run.hidden_u is None and run.output_u is None and run.controller_u is None, "evaluation records nothing"
-    assert runs[1].gate.eq(1).all() and torch.equal(runs[2].gate[:, 1:], mask[:, 1:].float())
+    assert not torch.equal(runs[0].gate, runs[1].gate), "each run takes its own options"
+    assert runs[2].gate.eq(1).all() and torch.equal(runs[3].gate[:, 1:], mask[:, 1:].float())
 
 
 # ---------------------------------------------------------------- training: lens schedule, augmentation, the loop, resume, progress
@@ -1047,6 +1053,42 @@ def test_evaluate_reports_each_figure_as_defined():
     assert first3["n_samples"] == 3 and "oracle_accuracy" not in first3
     assert first3["accuracy"] == pytest.approx(mean([g == y for g, y in zip(gated[:3], labels[:3])]))
     assert first3["state_updates"] == pytest.approx(mean([float(tr.gate.float().mean()) for _, _, tr, _ in per_sample[:3]]))
+
+
+def test_evaluating_many_thresholds_at_once_equals_one_at_a_time():
+    """A threshold sweep shares the noise and the forced-open and oracle runs; each row is still exactly evaluate's."""
+    from skipsnn_core.train import NoiseSpec, evaluate, evaluate_thresholds
+
+    data = tiny_framed(5, 4, [0, 1, 2, 1, 0])
+    m = lively_tiny(N=50)
+    noise = NoiseSpec(T=20)
+    thetas = (0.2, None, 0.9)
+    done = []
+    rows = evaluate_thresholds(m, data, noise, thetas, seed=7, batch_size=2, oracle=True, limit=5,
+                               progress=lambda d, t: done.append((d, t)))
+    assert rows == [evaluate(m, data, noise, seed=7, batch_size=2, controller_theta=theta, oracle=True, limit=5)
+                    for theta in thetas]
+    assert rows[0]["state_updates"] > rows[2]["state_updates"], "the fixture's thresholds differ in effect"
+    assert done == [(1, 3), (2, 3), (3, 3)], "progress after each batch"
+
+
+def test_a_plain_snn_is_its_own_forced_open_network():
+    """No controller, no gate: evaluate runs it once and reports the same figures for it forced open, which are
+    those of the network run with the gate forced open."""
+    from skipsnn_core.train import NoiseSpec, evaluate, noisy_batch
+
+    data = tiny_framed(5, 4, [0, 1, 2, 1, 0])
+    m = lively_tiny(controller=False, N=50)
+    noise = NoiseSpec(T=20)
+    row = evaluate(m, data, noise, seed=7, batch_size=2)
+    x, _ = noisy_batch(data, range(5), noise, 7)
+    with torch.no_grad():
+        opened = metrics.decode(m.simulate(x, gate_override="open").rates)
+    y = torch.from_numpy(data.y)
+    assert row["forced_open_accuracy"] == row["accuracy"] == int((opened == y).sum()) / 5
+    assert row["forced_open_silent"] == row["silent"] == int((opened == metrics.SILENT).sum())
+    assert row["synops_saving"] == 0 and row["state_updates"] == 1
+    assert 0 < row["accuracy"] < 1, "the fixture must be neither all nor nothing"
 
 
 def test_evaluate_defaults_use_the_config_threshold_and_its_own_seed():

@@ -45,7 +45,7 @@ try:
         st.caption(f"Gate threshold {theta:g} (the Explore view's).")
     else:
         rows = sweep_for(selection, "theta", THETAS, limit, level, None,
-                         lambda done, total: bar.progress(done / total, text=f"Threshold {done}/{total}"))
+                         lambda done, total: bar.progress(done / total, text=f"{len(THETAS)} thresholds: batch {done} of {total}"))
         fig = sweep_page_figure(rows, "theta", "gate threshold θc", marker=theta)
         st.caption(f"Noise level {level} (the Explore view's).")
 except SHOWN_ERRORS as e:

@@ -109,7 +109,7 @@ with right:
     elif step == 5:
         bar = st.progress(0.0, text="Measuring…")
         rows = sweep_for(SELECTION, "theta", THETAS, 60, 1, None,
-                         lambda done, total: bar.progress(done / total, text=f"Threshold {done}/{total}"))
+                         lambda done, total: bar.progress(done / total, text=f"{len(THETAS)} thresholds: batch {done} of {total}"))
         bar.empty()
         st.plotly_chart(sweep_page_figure(rows, "theta", "gate threshold θc", marker=0.5, height=460), key="tour_fig",
                         width="stretch")
