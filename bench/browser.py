@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-smooth-scrolling"]  # a wheel scrolls at once: a test can click where it computed, no waiting
 
 
 def chromium_path() -> str | None:
@@ -105,6 +106,35 @@ def slider_value(page, key: str) -> float:
 WAIT_FOR_VIEW = """([group, key, value]) => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd =>
     gd.layout && gd.layout.meta && gd.layout.meta[group] && Math.abs(gd.layout.meta[group][key] - value) < 1e-6)"""
 PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+COUNT_RUNS = """() => { if (window.__scriptRuns !== undefined) return; window.__scriptRuns = 0;
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__scriptRuns++; })
+        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+RUN_DONE = """(n) => window.__scriptRuns > n
+    && document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'"""
+
+
+def script_runs(page) -> int:
+    """How many script runs this page has seen start since it was first asked (Streamlit marks its root element
+    with the script's state); counting starts at this call."""
+    page.evaluate(COUNT_RUNS)
+    return page.evaluate("() => window.__scriptRuns")
+
+
+def rerun_done(page, runs_before: int, timeout_ms: float = 60_000) -> None:
+    """Until a script run that started after ``script_runs`` said ``runs_before`` has finished, then two frames
+    painted: what a user's action set off is on the screen."""
+    page.wait_for_function(RUN_DONE, arg=runs_before, timeout=timeout_ms)
+    page.evaluate(PAINTED)
+
+
+def idle(page, timeout_ms: float = 60_000) -> None:
+    """Until no script run is in flight, then two frames painted."""
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",
+                           timeout=timeout_ms)
+    page.evaluate(PAINTED)
 
 
 def wait_for_view(page, group: str, key: str, value: float, timeout_ms: float = 30_000) -> None:

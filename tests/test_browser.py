@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from skipsnn_core.explore import edits_override, parse_edits
-from bench.browser import (chromium, chromium_path, metric_texts, plot_image, plot_trace, serve, slider_input, slider_value,
-                           wait_for_view)
+from bench.browser import (PAINTED, chromium, chromium_path, idle, metric_texts, plot_image, plot_trace, rerun_done,
+                           script_runs, serve, slider_input, slider_value, wait_for_view)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -138,23 +138,27 @@ GATE_POINT = """([t, y]) => { const gd = document.querySelector('.st-key-explore
 def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     page.locator(".skipsnn-player button[data-act='pause']").click()
     page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stMetricLabel\"]'))"
-                           ".some(l => l.innerText.includes('State updates'))", timeout=60_000)  # no rerun in flight
-    page.wait_for_timeout(500)
+                           ".some(l => l.innerText.includes('State updates'))", timeout=60_000)
+    idle(page)
     before = metric_texts(page)
     admitted = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
                              ".find(d => d.name === 'gate').customdata.slice(124, 142).filter(c => c === 'admitted').length")
     brush, value = ("force closed", 0) if admitted >= 9 else ("force open", 1)  # whichever changes these frames
-    page.locator(".st-key-edit_brush label").filter(has_text=brush).click()
-    page.wait_for_timeout(500)
+    choice = page.locator(".st-key-edit_brush label").filter(has_text=brush)
+    runs = script_runs(page)
+    if not choice.locator("input").is_checked():  # a new brush re-runs the page: click the gate once that is drawn
+        choice.click()
+        rerun_done(page, runs)
     edits = ""
     page.evaluate("() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot'); window.__clicks = [];"
                   " gd.on('plotly_click', e => window.__clicks.push(e.points.map(p => [p.data.name, p.x]))); }")
     _, gate_y = page.evaluate(GATE_POINT, [125, 0.5])
     page.mouse.move(800, 600)
     page.mouse.wheel(0, gate_y - 600)  # the gate inside the viewport (Streamlit scrolls its main block)
-    page.wait_for_timeout(500)
-    for t in (125, 130, 135, 140):  # frames of the digit, one click each (a step is ~2 px wide: clicks may land on a neighbour)
+    page.evaluate(PAINTED)
+    for t in (126, 133, 140):  # frames of the digit, one click each (a step is ~2 px wide: clicks may land on a neighbour)
         x, y = page.evaluate(GATE_POINT, [t, 0.5])
+        runs = script_runs(page)
         page.mouse.click(x, y)
         try:
             page.wait_for_function("(old) => { const e = new URLSearchParams(location.search).get('edits'); return e && e !== old; }",
@@ -167,7 +171,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
             "(want) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
             ".find(d => d.name === 'gate').customdata; return want.every(([t, v]) => (g[t] === 'admitted') === (v === 1)); }",
             arg=[[t, int(v)] for t, v in enumerate(forced.tolist()) if v >= 0], timeout=60_000)
-        page.wait_for_timeout(300)
+        rerun_done(page, runs)
     runs = parse_edits(edits, 300)
     forced = sum(b - a + 1 for a, b, _ in runs)
     assert forced >= 3 and all(v == value and 123 <= a <= b <= 142 for a, b, v in runs), f"forced steps near the clicks: {edits}"
@@ -189,15 +193,15 @@ ROW_POINT = """(row) => { const gd = document.querySelector('.st-key-explorer_ch
 
 
 def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
-    page.wait_for_function("() => !document.querySelector('.st-key-edit_compare')", timeout=60_000)  # earlier test's rerun done
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('.st-key-edit_compare')", timeout=60_000)
+    idle(page)
     rows = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot').data"
                          ".find(d => d.type === 'heatmap').customdata.length")
     row = min(5, rows - 1)
     _, y, _ = page.evaluate(ROW_POINT, row)
     page.mouse.move(800, 600)
     page.mouse.wheel(0, y - 600)  # Streamlit scrolls its main block, not the window: bring the row into view
-    page.wait_for_timeout(500)
+    page.evaluate(PAINTED)
     x, y, neuron = page.evaluate(ROW_POINT, row)
     page.mouse.click(x, y)
     link = page.get_by_text(f"Inspect hidden neuron {neuron} on")
