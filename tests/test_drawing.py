@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from skipsnn_core import load_checkpoint
-from skipsnn_core.data import DataError
+from skipsnn_core.data import NMNIST_SENSOR, DataError, frames, simulate_events
 from skipsnn_core.drawing import digit_from_drawing, drawing_sample
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize
 from tests.test_app import APP, ROOT
@@ -24,6 +24,8 @@ def test_a_drawing_becomes_an_8x8_digit_and_events():
     assert digit[:, 3:5].sum() > digit[:, :2].sum() + digit[:, 6:].sum(), "the ink stays in the middle columns"
     split = drawing_sample(one(), label=1)
     assert split.x.shape == (1, 50, 2312) and split.x.sum() > 100 and split.y.tolist() == [1]
+    whole = simulate_events(digit, np.random.default_rng(0))  # the whole 300 ms recording, framed the same way
+    assert np.array_equal(split.x[0], frames(whole, NMNIST_SENSOR)), "the drawing's frames are those of its recording"
     model = load_checkpoint(ROOT / "assets" / "digits_skipsnn.pt", "cpu")
     s = summarize(*(lambda smp: (smp, run_trace(model, smp, ViewOptions())))(make_sample(split, SampleSpec(start=120))))
     assert not s.silent and 0 <= s.prediction <= 9
