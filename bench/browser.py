@@ -78,8 +78,8 @@ def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def chromium(viewport=(1600, 1100)):
-    """A Playwright page in headless Debian Chromium."""
+def chromium_browser():
+    """Headless Debian Chromium driven by Playwright, until the block ends."""
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
@@ -87,11 +87,17 @@ def chromium(viewport=(1600, 1100)):
         raise RuntimeError("Chromium not found (install Debian's chromium package or set $CHROMIUM)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         try:
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium(viewport=(1600, 1100)):
+    """A Playwright page in headless Debian Chromium."""
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
 
 
 def slider_input(page, key: str):

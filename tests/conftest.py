@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -87,3 +88,30 @@ def fake_tqdm(monkeypatch):
     FakeTqdm.bars = []
     monkeypatch.setattr(tqdm, "tqdm", FakeTqdm)
     return FakeTqdm.bars
+
+
+def require_browser() -> None:
+    """Skip with the reason when Chromium or Playwright is missing, or fail where SKIPSNN_REQUIRE_BROWSER=1
+    (set by .ci/run, so CI always runs the browser tests)."""
+    from bench.browser import chromium_path
+
+    missing = []
+    if chromium_path() is None:
+        missing.append("Chromium (apt-get install chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("Playwright for Python (pip install playwright)")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for every test that needs a real browser; each opens its own pages."""
+    require_browser()
+    from bench.browser import chromium_browser
+
+    with chromium_browser() as browser:
+        yield browser

@@ -1,33 +1,19 @@
 """The real app in a real browser: Debian's Chromium driven by Playwright.
 
 Skips with a reason when Chromium or Playwright is missing, unless SKIPSNN_REQUIRE_BROWSER=1
-(set by .ci/run), which turns the skip into a failure.
+(set by .ci/run), which turns the skip into a failure (tests/conftest.py).
 """
 
-import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 from skipsnn_core.explore import edits_override, parse_edits
-from bench.browser import (PAINTED, chromium, chromium_path, idle, metric_texts, plot_image, plot_trace, rerun_done,
-                           script_runs, serve, slider_input, slider_value, wait_for_view)
+from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, serve, slider_input,
+                           slider_value, wait_for_view)
+from tests.conftest import require_browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-def require_browser() -> None:
-    missing = []
-    if chromium_path() is None:
-        missing.append("Chromium (apt-get install chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("Playwright for Python (pip install playwright)")
-    if missing:
-        reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +24,17 @@ def served():
 
 
 @pytest.fixture(scope="module")
-def page(served):
+def page(served, browser):
     """One page for the module; it records console errors and every request that leaves the app's own server."""
-    with chromium(viewport=(1600, 1400)) as pg:
-        pg.problems, pg.outside = [], []
-        pg.on("console", lambda m: pg.problems.append(m.text) if m.type in ("error", "warning") else None)
-        pg.on("pageerror", lambda e: pg.problems.append(f"uncaught: {e}"))
-        pg.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:")) else pg.outside.append(r.url))
-        pg.goto(served)
-        pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
-        yield pg
+    pg = browser.new_page(viewport={"width": 1600, "height": 1400})
+    pg.problems, pg.outside = [], []
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type in ("error", "warning") else None)
+    pg.on("pageerror", lambda e: pg.problems.append(f"uncaught: {e}"))
+    pg.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:")) else pg.outside.append(r.url))
+    pg.goto(served)
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    yield pg
+    pg.close()
 
 
 def test_load_move_gate_threshold_and_noise(page):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from skipsnn_core import load_checkpoint
-from tests.test_browser import require_browser
+from tests.conftest import require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--checkpoint", "assets/digits_skipsnn.pt", "--dataset", "digits", "--sample", "3", "--noise-level", "2", "--seed", "5",
@@ -63,24 +63,22 @@ def test_npz_reproduces_the_gate_and_csv_tabulates_it(tmp_path):
     assert float(rows[-1]["evidence_0"]) == pytest.approx(float(z["gated_evidence"][-1, 0]), abs=1e-5)
 
 
-def test_html_plays_with_no_network(tmp_path):
-    require_browser()
-    from bench.browser import chromium
-
+def test_html_plays_with_no_network(tmp_path, browser):
     assert export(tmp_path / "view.html").returncode == 0
     html = tmp_path / "view.html"
     assert html.stat().st_size < 10_000_000
-    with chromium(viewport=(1600, 1000)) as page:
-        outside = []
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else (
-            outside.append(route.request.url), route.abort()))
-        page.goto(html.as_uri())
-        page.wait_for_function("() => document.querySelector('.js-plotly-plot') && "
-                               "document.querySelector('.js-plotly-plot')._transitionData._frames.length === 300", timeout=60_000)
-        page.locator(".updatemenu-button").first.click()
-        page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullData[2].text[0].startsWith('t = 0 ms')",
-                               timeout=20_000)
-        assert outside == [], f"the file fetched from the network: {outside}"
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    outside = []
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else (
+        outside.append(route.request.url), route.abort()))
+    page.goto(html.as_uri())
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot') && "
+                           "document.querySelector('.js-plotly-plot')._transitionData._frames.length === 300", timeout=60_000)
+    page.locator(".updatemenu-button").first.click()
+    page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullData[2].text[0].startsWith('t = 0 ms')",
+                           timeout=20_000)
+    page.close()
+    assert outside == [], f"the file fetched from the network: {outside}"
 
 
 def test_png_at_twice_the_size(tmp_path):
