@@ -1,8 +1,8 @@
 """Stage the tree that bench/mutation.sh mutation-tests: STAGE/{skipsnn_core,tests,bench,setup.cfg}.
 
 mutmut 3.8.1 never mutates a decorated function, and two functions the core is judged by are
-decorated with ``@torch.no_grad()``: ``train.evaluate`` (every reported figure) and
-``SkipSNN.trace`` (everything the app shows). In the staged copy of ``skipsnn_core`` (only there,
+decorated with ``@torch.no_grad()``: ``train.evaluate_thresholds`` (every reported figure, through
+``evaluate``) and ``SkipSNN.trace`` (everything the app shows). In the staged copy of ``skipsnn_core`` (only there,
 the real core is untouched) such a function is written with the decorator as a ``with`` block,
 which behaves the same for a plain function:
 

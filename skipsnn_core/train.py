@@ -214,7 +214,6 @@ class _Tally:
         self.visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
 
 
-@torch.no_grad()
 def evaluate(
     model: SkipSNN,
     data: Framed,
