@@ -1092,13 +1092,14 @@ def test_a_plain_snn_is_its_own_forced_open_network():
 
 
 def test_evaluate_defaults_use_the_config_threshold_and_its_own_seed():
-    from skipsnn_core.train import NoiseSpec, evaluate
+    from skipsnn_core.train import NoiseSpec, evaluate, evaluate_thresholds
 
     data = tiny_framed(3, 4, [0, 1, 2])
     m = lively_tiny(N=50)
     noise = NoiseSpec(T=20)
     assert evaluate(m, data, noise) == evaluate(m, data, noise, seed=1234, batch_size=64, controller_theta=0.5)
     assert evaluate(m, data, noise) != evaluate(m, data, noise, seed=1), "the seed draws the noise"
+    assert evaluate_thresholds(m, data, noise, [None]) == [evaluate(m, data, noise)], "the same defaults, no oracle"
 
 
 def test_trace_records_its_settings_and_each_sample_alone():
