@@ -136,6 +136,26 @@ def rerun_done(page, runs_before: int, timeout_ms: float = 60_000) -> None:
     page.evaluate(PAINTED)
 
 
+STILL = """(quietMs) => new Promise(done => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const look = () => JSON.stringify([app.dataset.testScriptState, window.__scriptRuns,
+        Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+            const r = gd.getBoundingClientRect(), fl = gd._fullLayout || {};
+            return [r.left, r.top, r.width, r.height, fl.width, fl.height]; })]);
+    let last = look(), since = performance.now();
+    const tick = () => { const now = look();
+        if (now !== last) { last = now; since = performance.now(); }
+        if (app.dataset.testScriptState === 'notRunning' && performance.now() - since >= quietMs) done(true);
+        else setTimeout(tick, 50); };
+    tick(); })"""
+
+
+def still(page, quiet_ms: int = 300, timeout_ms: float = 60_000) -> None:
+    """Until no script run is in flight and no chart has moved or resized for ``quiet_ms``: where a test computes
+    a point to click on a chart, the chart must be where it will be when the click lands."""
+    page.wait_for_function(STILL, arg=quiet_ms, timeout=timeout_ms)
+
+
 def idle(page, timeout_ms: float = 60_000) -> None:
     """Until no script run is in flight, then two frames painted."""
     page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState === 'notRunning'",

@@ -10,7 +10,7 @@ import pytest
 
 from skipsnn_core.explore import edits_override, parse_edits
 from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, serve, slider_input,
-                           slider_value, wait_for_view)
+                           slider_value, still, wait_for_view)
 from tests.conftest import require_browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -144,6 +144,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     page.mouse.wheel(0, gate_y - 600)  # the gate inside the viewport (Streamlit scrolls its main block)
     page.evaluate(PAINTED)
     for t in (126, 133, 140):  # frames of the digit, one click each (a step is ~2 px wide: clicks may land on a neighbour)
+        still(page)
         x, y = page.evaluate(GATE_POINT, [t, 0.5])
         runs = script_runs(page)
         page.mouse.click(x, y)
@@ -188,7 +189,7 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
     _, y, _ = page.evaluate(ROW_POINT, row)
     page.mouse.move(800, 600)
     page.mouse.wheel(0, y - 600)  # Streamlit scrolls its main block, not the window: bring the row into view
-    page.evaluate(PAINTED)
+    still(page)
     x, y, neuron = page.evaluate(ROW_POINT, row)
     page.mouse.click(x, y)
     link = page.get_by_text(f"Inspect hidden neuron {neuron} on")
