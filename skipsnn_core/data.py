@@ -239,8 +239,8 @@ def check_events(events: np.ndarray, sensor_size: tuple[int, int, int], where: s
     x, y = events["x"].astype(np.int64), events["y"].astype(np.int64)
     outside = (x < 0) | (x >= W) | (y < 0) | (y >= H)
     if outside.any():
-        k = int(np.argmax(outside))
-        raise DataError(f"{where}: {int(outside.sum())} events outside the {W}x{H} sensor (first: x={x[k]}, y={y[k]}); "
+        k, n = int(np.argmax(outside)), int(outside.sum())
+        raise DataError(f"{where}: {n} event{'s' * (n != 1)} outside the {W}x{H} sensor (first: x={x[k]}, y={y[k]}); "
                         "is this a recording of this sensor?")
     t = events["t"]
     back = np.flatnonzero(np.diff(t) < 0)

@@ -43,7 +43,7 @@ RECORDINGS = {
     "truncated": (lambda real: real[: len(real) - 3], "not a multiple of 5"),
     "zero bytes": (lambda real: b"", "empty file (0 bytes)"),
     "random bytes": (lambda real: np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes(), "outside the 34x34"),
-    "outside the sensor": (lambda real: bs2([3, 40], [5, 2], [1, 0], [100, 200]), "outside the 34x34 sensor (first: x=40"),
+    "outside the sensor": (lambda real: bs2([3, 40], [5, 2], [1, 0], [100, 200]), "1 event outside the 34x34 sensor (first: x=40"),
     "nothing in the first 50 ms": (lambda real: bs2([3, 4], [5, 6], [1, 0], [60_000, 70_000]), "no events in the first 50 ms"),
     "time going backwards": (lambda real: bs2([3, 4, 5], [5, 6, 7], [1, 0, 1], [3000, 8_000_000, 2000]),
                              "timestamps go backwards at event 2"),
