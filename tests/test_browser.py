@@ -226,12 +226,19 @@ def test_presentation_mode_fits_one_projector_screen(page, served):
     pg.close()
 
 
-def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page, served):
-    pg = page.context.browser.new_page(viewport={"width": 1600, "height": 1300})
-    pg.goto(served + "/?dataset=drawing")
+def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page):
+    """In the module's page, as a user would: back to Explore, the sidebar's Dataset menu, a stroke on the canvas."""
+    pg = page
+    pg.locator("[data-testid='stSidebarNav'] a").filter(has_text="Explore").click()
+    pg.wait_for_function("() => location.pathname === '/' && document.querySelector('.skipsnn-chart')", timeout=60_000)
+    idle(pg)
+    pg.locator(".st-key-dataset [role='combobox']").click()
+    pg.get_by_role("option", name="Draw your own digit").click()
     canvas = pg.locator(".skipsnn-draw canvas")
     canvas.wait_for(timeout=90_000)
     pg.get_by_text("draw a digit in the sidebar").wait_for(timeout=30_000)
+    idle(pg)
+    pg.wait_for_function("() => !document.querySelector('.skipsnn-chart')", timeout=30_000)  # the digits' view is gone
     box = canvas.bounding_box()
     pg.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
     pg.mouse.down()
@@ -244,4 +251,5 @@ def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page, served):
                          ".some(l => l.innerText.includes('Prediction'))", timeout=60_000)
     cards = metric_texts(pg)
     assert cards["Prediction"] and cards["Prediction"] != "none (silent network)" and "✓" not in cards["Prediction"], cards
-    pg.close()
+    assert "dataset=drawing" in pg.url
+    assert pg.problems == [] and pg.outside == []
