@@ -20,7 +20,7 @@ def sweep_page_figure(rows: list[dict], x_key: str, x_title: str, marker: float 
     x = [r[x_key] for r in rows]
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.14, horizontal_spacing=0.08,
                         subplot_titles=("Accuracy on the held-out samples", "State updates (admitted / all frames)",
-                                        "Gate precision and recall", "Synaptic operations saved vs. the gate forced open"))
+                                        "Gate precision and recall", "Synaptic ops saved vs. gate forced open"))
     for key, name, color, dash in LINES:
         if key in rows[0]:
             fig.add_trace(go.Scatter(x=x, y=[r[key] for r in rows], name=name, mode="lines+markers",
