@@ -31,7 +31,7 @@ from . import metrics
 from .checkpoint import save_checkpoint
 from .data import DATASETS, DataError, Framed, FrameSpec, Progress, framed, open_dataset
 from .device import default_device, describe
-from .model import SkipSNN, SkipSNNConfig
+from .model import Run, SkipSNN, SkipSNNConfig
 from .noise import embed_batch
 
 
@@ -199,7 +199,7 @@ class _Tally:
     recall: list = field(default_factory=list)
     visible_recall: list = field(default_factory=list)
 
-    def add(self, model: SkipSNN, run, y: torch.Tensor, events: torch.Tensor, mask: torch.Tensor, visible: torch.Tensor,
+    def add(self, model: SkipSNN, run: Run, y: torch.Tensor, events: torch.Tensor, mask: torch.Tensor, visible: torch.Tensor,
             with_controller: bool) -> None:
         predicted = metrics.decode(run.rates.cpu())
         self.correct += int((predicted == y).sum())  # SILENT (-1) never equals a label
