@@ -31,7 +31,7 @@ from . import metrics
 from .checkpoint import save_checkpoint
 from .data import DATASETS, DataError, Framed, FrameSpec, Progress, framed, open_dataset
 from .device import default_device, describe
-from .model import Run, SkipSNN, SkipSNNConfig
+from .model import InferenceOptions, Run, SkipSNN, SkipSNNConfig
 from .noise import embed_batch
 
 
@@ -251,8 +251,6 @@ def evaluate_thresholds(
     """``evaluate`` at each gate threshold, equal to calling it once per threshold, but the noise, the input
     projection and the runs no threshold changes (forced open, oracle) are made once per batch.
     ``progress(done, total)`` after each batch."""
-    from .model import InferenceOptions
-
     dev, cfg = model.device, model.config
     n = len(data.y) if limit is None else min(limit, len(data.y))
     gated, forced = [_Tally() for _ in thetas], _Tally()
