@@ -13,7 +13,7 @@ import streamlit as st
 
 from skipsnn_core.device import describe
 from skipsnn_core.roots import nmnist_folders
-from ui import links
+from ui import links, replica
 from skipsnn_core.data import DataError
 from skipsnn_core.recordings import MAX_BYTES, read_recording
 from ui.components.drawing_canvas import drawing_canvas
@@ -57,6 +57,7 @@ def _model_label(models: dict, fitting: list[str], dataset: str):
 
 def sidebar() -> Selection:
     _restore()
+    replica.notice()
     models = offered_models()  # {id: (path, meta)}
     links.seed_from_url("sidebar", [links.ChoiceParam("dataset", "digits", tuple(DATASET_NAMES))],
                         others=("model", *PAGE_KEYS))
@@ -110,7 +111,8 @@ def sidebar() -> Selection:
         else:
             checkpoint = str(models[choice][0])
         device = app_device()
-        st.caption(f"Inference: {describe(device)} · {engine_name(device)}")
+        st.caption(f"Inference: {describe(device)} · {engine_name(device)}"
+                   + (f" · server process {replica.name()}" if replica.name() else ""))
     _keep()
     selection = Selection(dataset, data_dir, checkpoint, None if choice in (OTHER_MODEL, UPLOAD_MODEL) else choice)
     st.session_state["selection"] = selection  # for tests and for pages that want to read it again

@@ -25,7 +25,7 @@ from skipsnn_core.sweep import noise_sweep, threshold_sweep
 from skipsnn_core.evaluate import check_fits
 from skipsnn_core.roots import NotOffered, offered_checkpoint, offered_checkpoints, offered_folder
 from skipsnn_core.model import has_triton
-from skipsnn_core.explore import Sample, SampleSpec, ViewOptions, make_sample, run_trace
+from skipsnn_core.explore import Sample, SampleSpec, Summary, ViewOptions, make_sample, run_trace, summarize
 from skipsnn_core.explain import GateAttribution, gate_attribution
 from skipsnn_core.figures import evidence_figure, explorer_payload
 from skipsnn_core.jobs import Board
@@ -163,10 +163,14 @@ def data_for(selection: Selection, split: str = "test") -> Framed:
 
 # Cache sizes from measured entries (pickled, N-MNIST-sized sample, T = 300): a Sample 0.7 MB, a Trace 1.3 MB, a
 # chart payload 0.16 MB; a framed test split 24-42 MB, a model ~8 MB. Worst case about 45 + 80 + 10 + 250 + 64 MB;
-# bench/load.py measured the server's peak with 8 sessions (README, Benchmarks).
+# bench/serve_load.py measures the server's memory under a class's load (README, Benchmarks).
+#
+# Samples, traces and payloads are frozen values that nothing mutates, so they are shared resources: a hit hands
+# out the one object. st.cache_data would unpickle a copy on every hit (a Trace's tensors through torch's storage
+# loader), a fifth of a rerun's server CPU when a class moves the same sliders (bench/serve_load.py, py-spy).
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
     return make_sample(data_for(selection), spec)
 
@@ -175,12 +179,18 @@ def sample_for(selection: Selection, spec: SampleSpec) -> Sample:
 # (selection, spec, view) determines them, and fetching them again would copy them out of the cache.
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def trace_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample) -> Trace:
     return run_trace(model_for(selection), _sample, view)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def summary_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> Summary:
+    """The cards' figures for these settings (skipsnn_core.explore.summarize), computed once."""
+    return summarize(_sample, _trace)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
 def open_evidence_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> str:
     """The forced-open run's evidence figure, as the live figure's JSON text."""
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
@@ -188,13 +198,13 @@ def open_evidence_for(selection: Selection, spec: SampleSpec, view: ViewOptions,
     return plotly.io.to_json({"figure": figure.to_plotly_json()}, validate=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def attribution_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> GateAttribution:
     """The controller's input by source for these settings (about 1 MB: the hidden part is (1, T, H))."""
     return gate_attribution(model_for(selection), _trace)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptions, full_range: bool, _sample: Sample,
                          _trace: Trace, projector: bool = False) -> str:
     """The live Explorer chart's payload for these settings (JSON text, ~150 kB), built once."""

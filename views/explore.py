@@ -12,7 +12,7 @@ from ui import controls, links, presentation, presets
 from ui.glossary import glossary
 from ui.sidebar import selected_or_stop
 from ui.components.explorer_chart import edit_of, explorer_chart, live_figure, neuron_of
-from ui.state import SHOWN_ERRORS, explorer_payload_for, open_evidence_for, sample_for, trace_for
+from ui.state import SHOWN_ERRORS, explorer_payload_for, open_evidence_for, sample_for, summary_for, trace_for
 
 presentation.seed()
 head, switch = st.columns([5, 1])
@@ -105,7 +105,7 @@ def explorer() -> None:
     except SHOWN_ERRORS as e:
         st.error(f"**Inference failed.** {e}")
         return
-    s = summarize(sample, trace)
+    s = summary_for(selection, spec, view, sample, trace)
 
     if present:
         on_the_projector(spec, view, link, sample, trace, s)

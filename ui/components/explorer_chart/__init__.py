@@ -11,6 +11,8 @@ route (``server.enableStaticServing``): nothing is fetched from the internet.
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -22,8 +24,9 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE.parents[2] / "static"  # served at /app/static by Streamlit (next to app.py)
 
 
-def plotly_js_url() -> str:
-    """The app-relative URL of plotly.js, copied from the plotly package into static/vendor on first use."""
+@functools.cache
+def _vendored_plotly_js() -> str:
+    """plotly.js's file name in static/vendor, copied there from the plotly package once per process."""
     from plotly.offline import get_plotlyjs_version
 
     name = f"plotly-{get_plotlyjs_version()}.min.js"
@@ -31,11 +34,16 @@ def plotly_js_url() -> str:
     if not target.is_file():
         source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # replicas starting together each copy, then one rename wins
         shutil.copyfile(source, tmp)
         tmp.replace(target)
+    return name
+
+
+def plotly_js_url() -> str:
+    """The app-relative URL of plotly.js, copied from the plotly package into static/vendor on first use."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base + '/' if base else ''}app/static/vendor/{name}"
+    return f"/{base + '/' if base else ''}app/static/vendor/{_vendored_plotly_js()}"
 
 
 _chart = st.components.v2.component(

@@ -1,0 +1,155 @@
+"""The Explorer served as a class would use it: two replicas behind HAProxy under supervisord (deploy/).
+
+What must hold behind the proxy: each session stays on its replica (its reruns, a reconnect, its upload and its
+media files); a checkpoint trained in one replica is offered by the other; the training limit holds per replica;
+a replica killed mid-session leaves the other's sessions untouched and its own users on a fresh working page from
+a live replica within 10 s, with a notice. Everything listens on loopback ports; every wait is bounded.
+
+Needs haproxy (Debian's package, installed by .ci/run) and supervisor (requirements-dev.txt); a missing haproxy
+skips with the reason, or fails where SKIPSNN_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.browser import free_port, idle, slider_input, wait_for_view
+from bench.stclient import Session
+from deploy.stack import Stack, StackConfig, haproxy_path
+from tests.conftest import NMNIST_DIR, require_browser
+
+COOKIE = "SKIPSNN_REPLICA"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if haproxy_path() is None:
+        reason = "the deploy tests need haproxy (apt-get install haproxy)"
+        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
+        pytest.skip(reason)
+    require_browser()
+    tmp = tmp_path_factory.mktemp("deploy")
+    port = free_port()
+    cfg = StackConfig(replicas=2, port=port, first_port=_two_free_ports(port), run_dir=tmp / "run", models=tmp / "models",
+                      trainings=1)
+    with Stack(cfg) as running:
+        yield running
+
+
+def _two_free_ports(avoid: int) -> int:
+    """A port p with p and p + 1 free (and neither the proxy's)."""
+    import socket
+
+    for _ in range(50):
+        p = free_port()
+        if avoid in (p, p + 1):
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p + 1))
+                return p
+            except OSError:
+                continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+def pinned_page(browser, stack, replica: str | None, viewport=(1500, 1100)):
+    """A page in a browser context of its own (its own cookies), sent to ``replica`` by the proxy's cookie if given."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    if replica:
+        context.add_cookies([{"name": COOKIE, "value": replica, "url": stack.cfg.url}])
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda e: page.problems.append(f"uncaught: {e}"))
+    return page
+
+
+def replica_of(page) -> str:
+    """The replica named in the page's sidebar caption (ui/sidebar.py)."""
+    text = page.locator('[data-testid="stSidebar"]').inner_text(timeout=30_000)
+    for name in ("r1", "r2"):
+        if f"server process {name}" in text:
+            return name
+    raise AssertionError(f"no replica named in the sidebar: {text[-300:]}")
+
+
+def open_explore(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
+    idle(page)
+
+
+def errors_on(page) -> list[str]:
+    return page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').all_inner_texts()
+
+
+def test_each_session_keeps_its_replica_for_reruns_and_reconnects(stack):
+    """Browserless sessions through the proxy: they spread over both replicas, each one's cookie names the replica
+    that rendered its page, and a reconnect with that cookie resumes the same session there (no restart notice)."""
+
+    async def scenario():
+        seen = []
+        sessions = [Session(stack.cfg.url) for _ in range(4)]
+        for s in sessions:  # opened one after another and kept open: leastconn alternates
+            first = await s.open()
+            caption = " ".join(e.markdown.body for t, e in first.elements if t == "markdown")
+            named = [r for r in ("r1", "r2") if f"server process {r}" in caption]
+            assert named == [s.cookies[COOKIE]], (named, s.cookies)
+            for value in (2, 3):
+                run = await s.set("noise", value)
+                assert run.status == "fragment finished" and not run.problems, (run.status, run.problems)
+            seen.append(s.cookies[COOKIE])
+        assert sorted(seen) == ["r1", "r1", "r2", "r2"], seen
+        s = sessions[0]
+        await s.ws.close()  # the connection drops, as a laptop's Wi-Fi does; the browser reconnects and resumes
+        again = Session(stack.cfg.url, cookies=s.cookies, resume=s.session_id)
+        again.page_hash, again.widgets, again.query = s.page_hash, s.widgets, s.query
+        await again.connect()
+        run = await again.set("noise", 4)
+        assert again.session_id in ("", s.session_id) and run.status == "fragment finished" and not run.problems
+        assert again.cookies[COOKIE] == s.cookies[COOKIE]
+        for x in [again, *sessions[1:]]:
+            await x.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))
+
+
+def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_page(stack, browser):
+    """Kill r1 (SIGKILL) with a page open on each replica: the r2 page keeps working without an error; the r1 page
+    is working again within 10 s, from a live replica, and says its session restarted."""
+    left, right = pinned_page(browser, stack, "r1"), pinned_page(browser, stack, "r2")
+    try:
+        url = stack.cfg.url + "/?noise=3"
+        open_explore(left, url)
+        open_explore(right, url)
+        assert (replica_of(left), replica_of(right)) == ("r1", "r2")
+        left.wait_for_timeout(500)
+
+        killed_at = time.monotonic()
+        stack.kill("r1")
+        slider_input(right, "noise").focus()
+        right.keyboard.press("ArrowRight")
+        wait_for_view(right, "sample", "noise_level", 4, timeout_ms=30_000)
+        assert not errors_on(right) and not right.problems, (errors_on(right), right.problems)
+        assert replica_of(right) == "r2"
+
+        left.get_by_text("This session restarted on another server process").wait_for(timeout=10_000)
+        left.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd => "
+                               "gd.layout && gd.layout.meta && gd.layout.meta.sample && gd.layout.meta.sample.noise_level === 3)",
+                               timeout=max(1_000, 10_000 - 1000 * (time.monotonic() - killed_at)))
+        back_in = time.monotonic() - killed_at
+        assert back_in <= 10.0, f"working again after {back_in:.1f} s"
+        assert not errors_on(left) and not left.problems, (errors_on(left), left.problems)
+        slider_input(left, "noise").focus()  # and it works: a rerun on its new replica
+        left.keyboard.press("ArrowRight")
+        wait_for_view(left, "sample", "noise_level", 4, timeout_ms=30_000)
+        print(f"r1 killed: its page was working again on {replica_of(left)} after {back_in:.1f} s")
+    finally:
+        left.context.close()
+        right.context.close()
