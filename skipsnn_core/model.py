@@ -8,17 +8,20 @@ Step 0 is always open; at t >= 1 the hidden layer receives ``a[t-1] * x[t]``. Wi
 ``controller=False`` in the config the same module is the plain SNN (gate always open).
 See ``shared/SKIPSNN.md`` for the algorithm this file states.
 
-Speed: the input projection is event-driven (one embedding-bag over the non-zero
-entries of x, computed for all steps at once, since ``W (a x) = a (W x)``), and the output
-layer, which feeds nothing back, runs after the hidden/controller recurrence on
-currents computed in one matmul. Only the hidden + controller recurrence is sequential.
+Speed: the input projection is event-driven. The torch, numpy and triton engines get it for
+all steps at once (one embedding-bag over the non-zero entries of x, since ``W (a x) = a (W x)``);
+the compiled engine (CPU inference) gets x's events instead and sums the weight rows of a frame's
+events inside its kernel, only at steps whose gate is open (a gated run admits ~20 % of frames),
+so no (B, T, H) current is made. The output layer, which feeds nothing back, runs after the
+hidden/controller recurrence on currents summed over the spikes (one matmul on the array engines).
+Only the hidden + controller recurrence is sequential.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Literal, NamedTuple, Union
 
 import numpy as np
 import torch
@@ -27,6 +30,9 @@ from torch import Tensor, nn
 
 from .metrics import decode, synaptic_ops
 from .neurons import LIFParams, LIFState, lif_step
+
+if TYPE_CHECKING:
+    from .kernels import Events
 
 GateMode = Literal["mask", "freeze"]
 # None: the controller decides; "open"/"closed": forced everywhere (step 0 stays open);
@@ -95,6 +101,19 @@ def pulse_train(T: int, periods: tuple[int, ...], device=None) -> Tensor:
     t = torch.arange(T, device=device)[:, None]
     k = torch.tensor(periods, device=device)[None, :]
     return (t % k == 0).float()
+
+
+class _Inputs(NamedTuple):
+    """x (B, T, N) as an engine takes it (``SkipSNN._inputs``)."""
+
+    current: Tensor | None  # (B, T, H) W_in^T x[t], no bias; None for the compiled engine, which sums the events
+    events: Events | None  # the non-zero entries of the B * T frames (compiled engine only), else None
+    counts: Tensor  # (B, T) input events per frame
+
+    def twice(self) -> "_Inputs":
+        """The samples, then the same samples again (``trace``: gated and forced-open rows), events shared."""
+        return _Inputs(None if self.current is None else torch.cat([self.current, self.current]),
+                       None if self.events is None else self.events.twice(), torch.cat([self.counts, self.counts]))
 
 
 class Run(NamedTuple):
@@ -217,12 +236,17 @@ class SkipSNN(nn.Module):
         """W_in^T x[t] for every step at once, event-driven: (B, T, N) -> (B, T, H), no bias."""
         return self._project(x)[0]
 
-    def _project(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``input_current`` and the events of each frame (B, T), which the projection counts anyway."""
+    def _frames(self, x: Tensor) -> Tensor:
+        """x (B, T, N) as B * T frames (rows), after checking its channels."""
         B, T, N = x.shape
         if N != self.config.n_inputs:
             raise ValueError(f"input has {N} channels, the model expects {self.config.n_inputs}")
-        flat = x.reshape(B * T, N)
+        return x.reshape(B * T, N)
+
+    def _project(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``input_current`` and the events of each frame (B, T), which the projection counts anyway."""
+        B, T, N = x.shape
+        flat = self._frames(x)
         if flat.device.type == "cpu" and not (torch.is_grad_enabled() and self.w_in.requires_grad):
             from . import kernels  # one compiled pass over the frames, the batch split over the CPU's cores
 
@@ -234,6 +258,24 @@ class SkipSNN(nn.Module):
         weights = flat[rows, cols].to(self.w_in.dtype)
         current = F.embedding_bag(cols, self.w_in, offsets, mode="sum", per_sample_weights=weights)
         return current.reshape(B, T, -1), counts.reshape(B, T)
+
+    def _engine(self, engine: Engine) -> Engine:
+        """The engine that runs here (see ``simulate``): "auto" resolved, or a clear error."""
+        return _engine_for(engine, self.device, torch.is_grad_enabled() and self.w_in.requires_grad)
+
+    def _inputs(self, x: Tensor, engine: Engine) -> _Inputs:
+        """x (B, T, N) as the (resolved) ``engine`` takes it: the compiled kernels get x's events (found in one
+        compiled pass, the batch split over the CPU's cores) and sum their weight rows themselves, on admitted
+        frames only; the other engines get the input current."""
+        x = x.to(self.device)
+        if engine == "compiled":
+            from . import kernels
+
+            B, T, _ = x.shape
+            found = kernels.batch_events(self._frames(x).numpy(), rows_per_sample=T)
+            return _Inputs(None, found, torch.from_numpy(found.counts).reshape(B, T))
+        current, counts = self._project(x)
+        return _Inputs(current, None, counts)
 
     def simulate(
         self,
@@ -249,16 +291,18 @@ class SkipSNN(nn.Module):
 
         ``engine``: "torch" runs the step functions on tensors (training; the reference);
         "numpy" runs the same step functions on arrays; "compiled" runs the numba kernels of
-        kernels.py (CPU); "triton" the Triton kernels of kernels_triton.py (GPU). "auto": torch
+        kernels.py (CPU), which take x's events and sum an admitted frame's weight rows themselves;
+        "triton" the Triton kernels of kernels_triton.py (GPU). "auto": torch
         with autograd, compiled on the CPU, triton on CUDA when installed, else torch.
         """
-        return self._run(self.input_current(x.to(self.device)), lens, options, gate_override, record, engine)
+        engine = self._engine(engine)
+        return self._run(self._inputs(x, engine), lens, options, gate_override, record, engine)
 
-    def _run(self, current: Tensor, lens: float, options: InferenceOptions, gate_override: GateOverride, record: bool,
-             engine: Engine = "auto") -> Run:
-        """``simulate`` from the input current (B, T, H) = W_in^T x[t], bias not included."""
+    def _run(self, inputs: _Inputs, lens: float, options: InferenceOptions, gate_override: GateOverride, record: bool,
+             engine: Engine) -> Run:
+        """``simulate`` from x as ``_inputs(x, engine)`` gave it, ``engine`` resolved."""
         cfg = self.config
-        B, T, _ = current.shape
+        B, T = inputs.counts.shape
         dev = self.device
         mode = options.gate_mode or cfg.gate_mode
         hid = LIFParams(cfg.beta, cfg.theta, lens)
@@ -275,9 +319,9 @@ class SkipSNN(nn.Module):
             pulses = pulse_train(T, cfg.pulse_periods, dev)  # (T, K)
             ctrl_drive = pulses @ self.fc_ctrl.weight[0, H:] + self.fc_ctrl.bias + options.bias_offset  # (T,)
 
-        engine = _engine_for(engine, dev, torch.is_grad_enabled() and self.w_in.requires_grad)
         if engine in ("compiled", "triton"):
-            return self._run_kernels(engine, current, ctrl_drive, w_ctrl_h, forced, hid, ctl, mode == "freeze", record)
+            return self._run_kernels(engine, inputs, ctrl_drive, w_ctrl_h, forced, hid, ctl, mode == "freeze", record)
+        current = inputs.current  # (B, T, H)
         lean = engine == "numpy"
         convert = (lambda v: v.detach().numpy()) if lean else (lambda v: v)
         stack = (lambda vs, dim: torch.from_numpy(np.stack(vs, dim))) if lean else torch.stack
@@ -307,10 +351,11 @@ class SkipSNN(nn.Module):
             controller_u=(stack(rec.controller_u, 1) if cfg.controller else zeros) if record else None,
         )
 
-    def _run_kernels(self, engine: Engine, current, ctrl_drive, w_ctrl_h, forced, hid: LIFParams, ctl: LIFParams,
-                     freeze: bool, record: bool) -> Run:
-        """``_run`` through fused kernels, the same equations: numba on the CPU (kernels.py) or one Triton launch
-        per layer on the GPU (kernels_triton.py; on a CPU only under TRITON_INTERPRET=1, for tests)."""
+    def _run_kernels(self, engine: Engine, inputs: _Inputs, ctrl_drive, w_ctrl_h, forced, hid: LIFParams,
+                     ctl: LIFParams, freeze: bool, record: bool) -> Run:
+        """``_run`` through fused kernels, the same equations: numba on the CPU (kernels.py: from x's events, the
+        input and output currents summed inside the hidden layer's kernel) or one Triton launch per layer on the
+        GPU (kernels_triton.py, from the input current; on a CPU only under TRITON_INTERPRET=1, for tests)."""
         if engine == "compiled":
             from . import kernels as backend
 
@@ -319,13 +364,13 @@ class SkipSNN(nn.Module):
             from . import kernels_triton as backend
 
             to, back = (lambda v: v), (lambda v: v)
-        args = (to(current), to(self.b_in), to(w_ctrl_h), to(ctrl_drive), to(forced[0].float()), to(forced[1].float()))
+        args = (to(self.b_in), to(w_ctrl_h), to(ctrl_drive), to(forced[0].float()), to(forced[1].float()))
         settings = dict(beta=hid.beta, theta=hid.theta, theta_c=ctl.theta, freeze=freeze, record=record)
-        if engine == "compiled":  # the output layer's input is summed over the spikes inside the kernel
+        if engine == "compiled":
             gates, s_h, u_h, a, u_c, out_current = backend.hidden_controller(
-                *args, **settings, w_out=to(self.fc_out.weight), b_out=to(self.fc_out.bias))
+                inputs.events, to(self.w_in), *args, **settings, w_out=to(self.fc_out.weight), b_out=to(self.fc_out.bias))
         else:
-            gates, s_h, u_h, a, u_c = backend.hidden_controller(*args, **settings)
+            gates, s_h, u_h, a, u_c = backend.hidden_controller(inputs.current, *args, **settings)
             out_current = self.fc_out(s_h)  # (B, T, C): one matrix product
         gate, hidden = back(gates), back(s_h)
         s_o, u_o = backend.output_layer(out_current if engine == "compiled" else to(out_current), to(gate), beta=hid.beta,
@@ -346,12 +391,14 @@ class SkipSNN(nn.Module):
 
     def simulate_each(self, x: Tensor, settings: Sequence[tuple[GateOverride, InferenceOptions]]
                       ) -> tuple[Iterator[Run], Tensor]:
-        """Inference runs of the same x (B, T, N), one per (gate override, options), sharing one input projection
-        (evaluation runs the gated network at each threshold, the forced-open and the oracle one on every batch),
-        and the events of each frame (B, T), which the projection counts. The runs are made one at a time as the
-        caller iterates, so only one run's spikes are held at once."""
-        current, events = self._project(x.to(self.device))
-        return (self._run(current, 1.0, options, override, record=False) for override, options in settings), events
+        """Inference runs of the same x (B, T, N), one per (gate override, options), sharing one pass over x
+        (its events, or the input projection for engines that take a current; evaluation runs the gated network
+        at each threshold, the forced-open and the oracle one on every batch), and the events of each frame
+        (B, T). The runs are made one at a time as the caller iterates, so only one run's spikes are held at once."""
+        engine = self._engine("auto")
+        inputs = self._inputs(x, engine)
+        runs = (self._run(inputs, 1.0, options, override, record=False, engine=engine) for override, options in settings)
+        return runs, inputs.counts
 
     def forward(self, x: Tensor, lens: float = 1.0) -> Run:
         return self.simulate(x, lens=lens)
@@ -369,8 +416,8 @@ class SkipSNN(nn.Module):
     ) -> Trace:
         """Inference with everything recorded, plus the same sample with the gate forced open.
 
-        The gated and forced-open runs share one batched pass: rows [x; x], the second half
-        overridden to "open".
+        The gated and forced-open runs share one batched pass: rows [x; x] (the same events, or the
+        same input current, twice), the second half overridden to "open".
         """
         if x.dim() == 2:
             x = x[None]
@@ -380,13 +427,14 @@ class SkipSNN(nn.Module):
         free = (torch.zeros(B, T, dtype=torch.bool), torch.zeros(B, T))
         forced, value = own if own is not None else free
         override = torch.cat([torch.where(forced, value, -1.0), torch.ones(B, T)]).to(self.device)
-        current, events = self._project(x.to(self.device))
-        run = self._run(torch.cat([current, current]), 1.0, options, override, record=True, engine=engine)
+        engine = self._engine(engine)
+        inputs = self._inputs(x, engine)
+        run = self._run(inputs.twice(), 1.0, options, override, record=True, engine=engine)
         run = Run(*(v.detach().cpu() if isinstance(v, Tensor) else v for v in run))
         cfg = self.config
         theta_c = cfg.controller_theta if controller_theta is None else controller_theta
         mode = gate_mode or cfg.gate_mode
-        events = events.cpu()  # (B, T) input events per frame
+        events = inputs.counts.cpu()  # (B, T) input events per frame
         half = slice(0, B), slice(B, 2 * B)
         readouts = []
         for rows, with_controller in zip(half, (cfg.controller, False)):

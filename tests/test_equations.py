@@ -497,6 +497,72 @@ def test_input_current_is_w_in_times_x_for_any_values_and_dtypes(autograd):
             assert not got[0, 2].any(), "an empty frame drives nothing"
 
 
+def test_events_are_the_non_zero_entries_row_by_row_for_any_dtype(monkeypatch):
+    """kernels.events: each row's entries != 0, in column order, with their values as float32 (-0.0 is no event,
+    NaN is one; a row's last columns, past its whole blocks of 32, count too); batch_events, which splits the
+    samples over the thread pool, gives the same entries with starts into one shared array."""
+    from skipsnn_core import kernels
+
+    g = np.random.default_rng(0)
+    dense = np.where(g.random((40, 75)) < 0.08, g.integers(1, 4, (40, 75)), 0)  # 75 columns: 2 whole blocks and a tail
+    dense[3, 74] = dense[5, 64] = 1
+    rows, cols = np.nonzero(dense)
+    for dtype in (np.float32, np.float64, np.uint8, np.bool_):
+        x = dense.astype(dtype)
+        found = kernels.events(x)
+        assert np.array_equal(found.counts, np.bincount(rows, minlength=40)), dtype
+        assert np.array_equal(found.starts, np.cumsum(found.counts) - found.counts), dtype
+        assert np.array_equal(found.cols, cols) and np.array_equal(found.vals, x[rows, cols].astype(np.float32)), dtype
+    x = np.zeros((2, 40), np.float32)
+    x[0, 3], x[0, 39], x[1, 0] = -0.0, 2.0, np.nan
+    found = kernels.events(x)
+    assert found.counts.tolist() == [1, 1] and found.cols.tolist() == [39, 0] and found.vals[0] == 2 and np.isnan(found.vals[1])
+    monkeypatch.setattr(kernels, "_split", lambda B: [slice(0, 7), slice(7, 13), slice(13, B)])  # three uneven parts
+    split = kernels.batch_events(dense.astype(np.float32), rows_per_sample=2)
+    whole = kernels.events(dense.astype(np.float32))
+    assert all(np.array_equal(a, b) for a, b in zip(split, whole)), "the parts' entries in order, their starts shifted"
+
+
+@pytest.mark.parametrize("mode", ["mask", "freeze"])
+def test_compiled_kernel_sums_each_admitted_frames_events_as_the_projection_does(mode):
+    """The compiled engine takes x's events and W_in, not a (B, T, H) current, and adds the weight rows of an
+    admitted frame's events itself: hidden membranes equal the torch engine's (fed by input_current) to the bit
+    for 0/1 frames (the same rows summed in the same order), and to float rounding for other values (one fused
+    multiply-add per event, as embedding_bag; equal to the bit where both use FMA)."""
+    m = lively_tiny(gate_mode=mode)
+    x = binary_input(3, 40, 20)
+    counts = x * torch.randint(1, 4, x.shape, generator=torch.Generator().manual_seed(2)) * 0.3
+    for v, exact in ((x, True), (counts, False)):
+        fused, ref = recorded_run(m, v, "compiled"), recorded_run(m, v, "torch")
+        assert 0 < ref.gate.mean() < 1, "the fixture must admit some frames and skip others"
+        assert torch.equal(fused.gate, ref.gate) and torch.equal(fused.hidden_spikes, ref.hidden_spikes), f"{mode}, exact={exact}"
+        assert torch.equal(fused.out_spikes, ref.out_spikes)
+        if exact:
+            assert torch.equal(fused.hidden_u, ref.hidden_u), f"hidden membranes differ ({mode})"
+        else:
+            assert torch.allclose(fused.hidden_u, ref.hidden_u, atol=1e-6, rtol=1e-6), f"hidden membranes differ ({mode})"
+
+
+def test_compiled_engine_makes_no_input_current_and_simulate_each_finds_the_events_once(monkeypatch):
+    """simulate, trace and simulate_each on the compiled engine never project x to a (B, T, H) current, and the
+    runs of one simulate_each share one pass over x."""
+    from skipsnn_core import kernels
+    from skipsnn_core.model import InferenceOptions
+
+    passes, real = [], kernels.batch_events
+    monkeypatch.setattr(kernels, "batch_events", lambda *a, **k: passes.append(1) or real(*a, **k))
+    monkeypatch.setattr(kernels, "project", lambda *a, **k: pytest.fail("the compiled engine needs no input current"))
+    m, x = lively_tiny(), binary_input(2, 16, 20)
+    settings = [(None, InferenceOptions()), (None, InferenceOptions(controller_theta=0.8)), ("open", InferenceOptions())]
+    with torch.no_grad():
+        runs, events = m.simulate_each(x, settings)
+        assert len(list(runs)) == 3 and len(passes) == 1, "one pass over x for all the runs"
+        assert torch.equal(events, x.sum(-1).long())
+        m.simulate(x)
+        m.trace(x)
+    assert len(passes) == 3
+
+
 def test_layer_sizes_of_one_are_valid_and_zero_is_not():
     from skipsnn_core import SkipSNNConfig
 
