@@ -153,3 +153,92 @@ def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_pa
     finally:
         left.context.close()
         right.context.close()
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the select box with widget key ``key``, as a user does (open it, click the option)."""
+    page.locator(f".st-key-{key} [role='combobox']").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
+    """On a page on each replica: upload a real N-MNIST recording (PUT /_stcore/upload_file/<session>/...), see it
+    run, then download the view's per-step table (a media file of that session). Both live only in the session's
+    process: through the proxy they work only if every request of the page reaches that replica."""
+    recording = NMNIST_DIR / "samples" / "1.bs2"
+    if not recording.is_file():
+        pytest.skip(f"no real recording at {recording}")
+    pages = [pinned_page(browser, stack, None) for _ in range(2)]
+    try:
+        for page in pages:  # the first keeps its websocket open, so leastconn sends the second to the other replica
+            open_explore(page, stack.cfg.url)
+        assert sorted(replica_of(p) for p in pages) == ["r1", "r2"]
+        for page in pages:
+            choose(page, "dataset", "Your recording (upload)")
+            page.locator(".st-key-upload_recording_file input[type='file']").set_input_files(str(recording))
+            page.get_by_text("Using 1.bs2 (this session only)").wait_for(timeout=30_000)
+            page.wait_for_selector(".skipsnn-chart .main-svg", timeout=60_000)
+            assert not errors_on(page), errors_on(page)
+
+            page.get_by_text("Export this view and share its link").click()
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name="Per-step table (.csv)").click()
+            table = Path(download.value.path()).read_text()
+            assert table.startswith("t,events,signal,gate,") and len(table.splitlines()) == 301, table[:200]
+            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
+    finally:
+        for page in pages:
+            page.context.close()
+
+
+def train_page(browser, stack, replica: str):
+    page = pinned_page(browser, stack, replica)
+    page.goto(stack.cfg.url + "/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
+    idle(page)
+    assert replica_of(page) == replica
+    return page
+
+
+def start_tiny_training(page, name: str) -> None:
+    """One epoch of the smallest network (as a user sets it: Home on both sliders), saved under ``name``."""
+    for key in ("train_epochs", "train_hidden"):
+        slider_input(page, key).focus()
+        page.keyboard.press("Home")
+        idle(page)
+    page.locator(".st-key-train_name input").fill(name)
+    page.locator(".st-key-train_name input").press("Enter")
+    idle(page)
+    page.get_by_role("button", name="Start training").click()
+
+
+def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offered_on_the_other(stack, browser):
+    """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
+    one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
+    session on r2."""
+    first, queued, other = (train_page(browser, stack, r) for r in ("r1", "r1", "r2"))
+    try:
+        start_tiny_training(first, "tiny_from_r1")
+        first.get_by_text("Epoch 1 of 1").wait_for(timeout=60_000)
+        start_tiny_training(queued, "tiny_queued")
+        queued.get_by_text("Waiting for a free slot").wait_for(timeout=30_000)
+        queued.get_by_text("number 1 in the queue").wait_for(timeout=5_000)
+        start_tiny_training(other, "tiny_from_r2")  # another replica: another board, its own limit
+        other.get_by_text("Preparing the frames").or_(other.get_by_text("Epoch 1 of 1")).first.wait_for(timeout=30_000)
+        for page in (queued, other):  # neither is needed further; stopping leaves the CPU to the first run
+            page.get_by_role("button", name="Stop").click()
+        first.get_by_text("tiny_from_r1 saved").wait_for(timeout=150_000)
+        assert (stack.cfg.models / "tiny_from_r1.pt").is_file()
+
+        other.goto(stack.cfg.url + "/")
+        other.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
+        assert replica_of(other) == "r2"
+        other.locator(".st-key-model_digits [role='combobox']").click()
+        options = other.get_by_role("option").all_inner_texts()
+        assert any("tiny_from_r1" in o for o in options), options
+        assert not any("tiny_from_r2" in o or "tiny_queued" in o for o in options), "stopped runs save nothing"
+        for page in (first, queued, other):
+            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
+    finally:
+        for page in (first, queued, other):
+            page.context.close()
