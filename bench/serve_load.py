@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import stclient  # noqa: E402
 from bench.stclient import Session  # noqa: E402
 from deploy.stack import Stack, StackConfig  # noqa: E402
 
@@ -200,39 +201,62 @@ def chart(levels: list[Level], path: Path) -> None:
     fig.write_image(str(path), scale=2)
 
 
-async def _validate(url: str) -> None:
-    """The same slider change by Chromium and by this client: the same widget states sent, the same chart back."""
-    from bench.browser import chromium, slider_input, wait_for_view
+CHANGES = (("noise", 2), ("theta", 0.55))  # the second rerun also checks what a re-drawn widget keeps
+
+
+def widget_states(cs) -> dict[str, str]:
+    return {w.id: str(getattr(w, w.WhichOneof("value"))).strip() for w in cs.widget_states.widgets}
+
+
+def browser_and_client(page, url: str) -> tuple[list, list]:
+    """The same slider changes (CHANGES) made by Chromium's page and by this client, each on a fresh session:
+    [(rerun_script sent, chart meta drawn)] for each change, browser's and client's."""
+    from bench.browser import slider_input, wait_for_view
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     sent = []
-    with chromium() as page:
-        page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(p)))
-        page.goto(url)
-        page.wait_for_selector(".skipsnn-chart .main-svg", timeout=120_000)
-        page.wait_for_timeout(1000)
-        slider_input(page, "noise").focus()
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(p)))
+    page.goto(url)
+    page.wait_for_selector(".skipsnn-chart .main-svg", timeout=120_000)
+    page.wait_for_timeout(500)
+    seen = []
+    for key, value in CHANGES:
+        slider_input(page, key).focus()
         before = len(sent)
         page.keyboard.press("ArrowRight")
-        wait_for_view(page, "sample", "noise_level", 2)
-        browser_meta = page.evaluate("() => document.querySelector('.skipsnn-chart').layout.meta")
-    back = [BackMsg.FromString(p) for p in sent[before:]]
-    browser_rerun = next(m.rerun_script for m in back if m.WhichOneof("type") == "rerun_script")
-    async with Session(url) as s:
-        await s.open()
-        run = await s.set("noise", 2)
-        ours = s.back_msg(True, s.widget("noise").fragment_id).rerun_script
-    states = lambda cs: {w.id: str(getattr(w, w.WhichOneof("value"))).strip() for w in cs.widget_states.widgets}  # noqa: E731
-    b, o = states(browser_rerun), states(ours)
-    print(f"browser sent {len(b)} widget states, this client {len(o)}; same ids: {set(b) == set(o)}; "
-          f"same values: {b == o}; same fragment: {browser_rerun.fragment_id == ours.fragment_id}; "
-          f"same query: {browser_rerun.query_string == ours.query_string}")
-    for wid in sorted(set(b) | set(o)):
-        if b.get(wid) != o.get(wid):
-            print(f"  differs: {wid}: browser {b.get(wid)!r}, client {o.get(wid)!r}")
-    spec = json.loads(run.element("bidi_component", "explorer_chart").json)["spec"]
-    client_meta = json.loads(spec)["figure"]["layout"]["meta"]
-    print(f"chart drawn for: browser {browser_meta}, client {client_meta}; same: {browser_meta == client_meta}")
+        group, field = ("sample", "noise_level") if key == "noise" else ("view", "controller_theta")
+        wait_for_view(page, group, field, value)
+        back = [BackMsg.FromString(p) for p in sent[before:]]
+        rerun = next(m.rerun_script for m in back if m.WhichOneof("type") == "rerun_script")
+        meta = page.evaluate("() => document.querySelector('.skipsnn-chart').layout.meta")
+        seen.append((rerun, meta))
+
+    async def client():
+        out = []
+        async with Session(url) as s:
+            await s.open()
+            for key, value in CHANGES:
+                run = await s.set(key, value)
+                spec = json.loads(run.element("bidi_component", "explorer_chart").json)["spec"]
+                out.append((s.sent.rerun_script, json.loads(spec)["figure"]["layout"]["meta"]))
+        return out
+
+    return seen, stclient.run(client())
+
+
+def _validate(url: str) -> None:
+    from bench.browser import chromium
+
+    with chromium() as page:
+        browser, client = browser_and_client(page, url)
+    for (key, value), (b, b_meta), (c, c_meta) in zip(CHANGES, browser, client):
+        bs, cs = widget_states(b), widget_states(c)
+        print(f"{key} -> {value}: browser sent {len(bs)} widget states, this client {len(cs)}; same: {bs == cs}; "
+              f"same fragment: {b.fragment_id == c.fragment_id}; same page: {b.page_script_hash == c.page_script_hash}; "
+              f"same query: {b.query_string == c.query_string}; same chart drawn: {b_meta == c_meta}")
+        for wid in sorted(set(bs) | set(cs)):
+            if bs.get(wid) != cs.get(wid):
+                print(f"  differs: {wid}: browser {bs.get(wid)!r}, client {cs.get(wid)!r}")
 
 
 def main() -> None:
@@ -250,7 +274,7 @@ def main() -> None:
     if args.validate:
         with tempfile.TemporaryDirectory() as tmp, Stack(StackConfig(replicas=1, port=args.port, first_port=args.port + 1,
                                                                      run_dir=Path(tmp) / "deploy")) as stack:
-            asyncio.run(_validate(stack.cfg.url))
+            _validate(stack.cfg.url)
         return
     levels = []
     print("replicas users  reruns/s   p50 s   p95 s  first page p50 s  errors  CPU s/rerun  RSS MiB before/peak/after")

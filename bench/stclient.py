@@ -14,7 +14,8 @@ real Chromium's frames, ``bench/serve_load.py --validate``):
 - The first ``BackMsg.rerun_script`` carries the query string, no widget states and an empty page hash;
   the server answers with ``new_session``, the page's deltas and ``script_finished``.
 - A widget change is a ``rerun_script`` with every widget's current value (``WidgetStates``, the way the
-  browser's widget manager holds them: sliders as ``double_array_value``, integer number inputs as
+  browser's widget manager holds them: taken from the element when first drawn or when the server sets it,
+  kept as the user left it when the element is drawn again; sliders as ``double_array_value``, integer number inputs as
   ``int_value``, select boxes and radios as their option's label, toggles as ``bool_value``; buttons,
   uploads and components only once used), the page's hash, the hashes of the cacheable messages it
   holds (the server then sends a ``ref_hash`` instead of the message) and, for a widget inside an
@@ -88,6 +89,15 @@ def current_state(kind: str, proto) -> WidgetState:
     return w
 
 
+def run(coroutine, timeout: float = 300.0):
+    """Run a coroutine of sessions to its end on a fresh event loop in a thread of its own, and return its result:
+    callable where a loop already runs in this thread (Playwright's sync API keeps one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="stclient") as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
+
+
 class Session:
     """One browser tab's session on a Streamlit server, without the browser."""
 
@@ -104,6 +114,7 @@ class Session:
         self.cache: dict[str, tuple[int, ForwardMsg]] = {}  # hash -> (run it was last seen in, message)
         self.runs = 0
         self.ws = None
+        self.sent: BackMsg | None = None
         self.url = ""  # the page URL the context says the browser is on
 
     async def __aenter__(self) -> "Session":
@@ -188,7 +199,8 @@ class Session:
 
     async def _rerun(self, widgets: bool, fragment_id: str) -> Run:
         self.runs += 1
-        data = self.back_msg(widgets, fragment_id).SerializeToString()
+        self.sent = self.back_msg(widgets, fragment_id)  # the last BackMsg sent, as it went
+        data = self.sent.SerializeToString()
         t0 = time.perf_counter()
         await self.ws.send(data)
         run = Run(0.0)
@@ -223,6 +235,8 @@ class Session:
         if kind == "new_session":
             self.session_id = msg.new_session.initialize.session_id or self.session_id
             self.page_hash = msg.new_session.page_script_hash
+        elif kind == "navigation":  # with st.navigation, the page that ran (new_session names the entry script)
+            self.page_hash = msg.navigation.page_script_hash or self.page_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -231,8 +245,12 @@ class Session:
             run.elements.append((t, element))
             if t in WIDGETS:
                 proto = getattr(element, t)
-                self.widgets[proto.id] = Widget(proto.id, t, current_state(t, proto), msg.delta.fragment_id,
-                                                tuple(getattr(proto, "options", ())))
+                known = self.widgets.get(proto.id)
+                if known is None or proto.set_value:  # the browser keeps its own value unless the server sets one
+                    state = current_state(t, proto)
+                else:
+                    state = known.state
+                self.widgets[proto.id] = Widget(proto.id, t, state, msg.delta.fragment_id, tuple(getattr(proto, "options", ())))
             elif t == "exception":
                 run.problems.append(f"exception on the page: {element.exception.type}: {element.exception.message[:200]}")
             elif t == "alert" and element.alert.format == element.alert.ERROR:

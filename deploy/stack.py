@@ -82,6 +82,13 @@ def _template(name: str) -> Template:
     return Template((HERE / name).read_text())
 
 
+def haproxy_config(bind: str, port: int, servers: list[tuple[str, str]]) -> str:
+    """HAProxy's configuration for replicas ``servers`` [(name, "host:port")]: the name is also the cookie's value,
+    so it must be unique, and it should equal that replica's SKIPSNN_REPLICA (the sidebar shows it)."""
+    lines = "\n".join(f"    server {name} {address} check cookie {name}" for name, address in servers)
+    return _template("haproxy.cfg.in").substitute(bind=bind, port=port, servers=lines)
+
+
 def write_configs(cfg: StackConfig) -> Path:
     """Write haproxy.cfg and supervisord.conf into ``cfg.run_dir``; returns the supervisord config's path."""
     haproxy = haproxy_path()
@@ -89,9 +96,8 @@ def write_configs(cfg: StackConfig) -> Path:
         raise StackError("haproxy not found: install it (Debian: apt-get install haproxy)")
     run_dir = cfg.run_dir.resolve()
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    servers = "\n".join(f"    server {cfg.replica_name(i)} 127.0.0.1:{cfg.replica_port(i)} check cookie {cfg.replica_name(i)}"
-                        for i in range(cfg.replicas))
-    (run_dir / "haproxy.cfg").write_text(_template("haproxy.cfg.in").substitute(bind=cfg.bind, port=cfg.port, servers=servers))
+    servers = [(cfg.replica_name(i), f"127.0.0.1:{cfg.replica_port(i)}") for i in range(cfg.replicas)]
+    (run_dir / "haproxy.cfg").write_text(haproxy_config(cfg.bind, cfg.port, servers))
     programs = "\n".join(_template("replica.conf.in").substitute(
         name=cfg.replica_name(i), python=sys.executable, replica_bind="127.0.0.1", port=cfg.replica_port(i),
         project=PROJECT, environment=_environment(cfg, i), autorestart=str(cfg.autorestart).lower(), run_dir=run_dir)
@@ -177,3 +183,24 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def main() -> None:
+    """Print HAProxy's configuration for replicas on several hosts (README, "Several machines")."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("command", choices=["haproxy"])
+    ap.add_argument("--server", action="append", required=True, metavar="NAME=HOST:PORT",
+                    help="a replica, e.g. r1=10.0.0.11:8601 (repeat for each)")
+    ap.add_argument("--bind", default="0.0.0.0")
+    ap.add_argument("--port", type=int, default=80)
+    args = ap.parse_args()
+    servers = [tuple(s.split("=", 1)) for s in args.server]
+    if any(len(s) != 2 for s in servers):
+        ap.error("--server takes NAME=HOST:PORT")
+    print(haproxy_config(args.bind, args.port, servers), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,6 @@ skips with the reason, or fails where SKIPSNN_REQUIRE_BROWSER=1 (CI).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bench.browser import free_port, idle, slider_input, wait_for_view
+from bench import stclient
 from bench.stclient import Session
 from deploy.stack import Stack, StackConfig, haproxy_path
 from tests.conftest import NMNIST_DIR, require_browser
@@ -89,6 +89,25 @@ def errors_on(page) -> list[str]:
     return page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').all_inner_texts()
 
 
+def test_the_browserless_client_reruns_exactly_as_chromium_does(stack, browser):
+    """The load test's users are real users to the server: for the same two slider changes, bench/stclient.py sends
+    the rerun Chromium sends (every widget state, the fragment, the page, the query) and gets the same chart."""
+    from bench.serve_load import browser_and_client, widget_states
+
+    page = pinned_page(browser, stack, None)
+    try:
+        seen, ours = browser_and_client(page, stack.cfg.url)
+    finally:
+        page.context.close()
+    assert len(seen) == len(ours) == 2
+    for (b, b_meta), (c, c_meta) in zip(seen, ours):
+        assert widget_states(b) == widget_states(c) and len(widget_states(b)) >= 10
+        assert (b.fragment_id, b.page_script_hash, b.query_string) == (c.fragment_id, c.page_script_hash, c.query_string)
+        assert b.fragment_id and b.page_script_hash
+        assert b_meta == c_meta
+    assert seen[1][1]["view"]["controller_theta"] == 0.55 and seen[1][1]["sample"]["noise_level"] == 2
+
+
 def test_each_session_keeps_its_replica_for_reruns_and_reconnects(stack):
     """Browserless sessions through the proxy: they spread over both replicas, each one's cookie names the replica
     that rendered its page, and a reconnect with that cookie resumes the same session there (no restart notice)."""
@@ -117,7 +136,7 @@ def test_each_session_keeps_its_replica_for_reruns_and_reconnects(stack):
         for x in [again, *sessions[1:]]:
             await x.close()
 
-    asyncio.run(asyncio.wait_for(scenario(), 120))
+    stclient.run(scenario(), 120)
 
 
 def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_page(stack, browser):
