@@ -197,7 +197,9 @@ def chart(levels: list[Level], path: Path) -> None:
     fig.add_hline(y=1.0, line={"color": "#888", "dash": "dot"}, annotation_text="goal: p95 ≤ 1 s", annotation_position="top left")
     fig.update_layout(title="A class on one link: slider rerun p95 against users (2-core machine)", width=820, height=440,
                       xaxis_title="users moving a slider every ~3 s", yaxis_title="p95, widget change → rerun done (s)",
-                      yaxis_type="log", template="plotly_white", legend={"x": 0.02, "y": 0.75})
+                      yaxis_type="log", template="plotly_white", legend={"x": 0.02, "y": 0.75},
+                      yaxis={"tickvals": [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20], "ticktext": ["0.05", "0.1", "0.2", "0.5", "1", "2",
+                                                                                             "5", "10", "20"]})
     fig.write_image(str(path), scale=2)
 
 

@@ -161,9 +161,9 @@ def data_for(selection: Selection, split: str = "test") -> Framed:
     return load_split(selection.dataset, folder, split)
 
 
-# Cache sizes from measured entries (pickled, N-MNIST-sized sample, T = 300): a Sample 0.7 MB, a Trace 1.3 MB, a
-# chart payload 0.16 MB; a framed test split 24-42 MB, a model ~8 MB. Worst case about 45 + 80 + 10 + 250 + 64 MB;
-# bench/serve_load.py measures the server's memory under a class's load (README, Benchmarks).
+# Cache sizes from measured entries (pickled, T = 300, digits and N-MNIST alike): a Sample 0.7 MB, a Trace 1.26 MB,
+# a chart payload 0.2 MB, the forced-open evidence 0.06 MB, the cards 0.4 kB; a framed test split 24-42 MB, a model
+# ~8 MB. bench/serve_load.py measures the server's memory under a class's load (README, "Serving a class").
 #
 # Samples, traces and payloads are frozen values that nothing mutates, so they are shared resources: a hit hands
 # out the one object. st.cache_data would unpickle a copy on every hit (a Trace's tensors through torch's storage
