@@ -172,7 +172,11 @@ def run_level(replicas: int, users: int, seconds: float, interval: float, port: 
 async def _warm(url: str) -> None:
     for _ in range(4):  # leastconn spreads the four over the replicas
         async with Session(url) as s:
-            await s.open()
+            first = await s.open()
+            if not any(w.id.endswith("-noise") for w in s.widgets.values()):
+                kinds = sorted({t for t, _ in first.elements})
+                raise RuntimeError(f"the first page had no noise slider: {first.status!r}, {first.messages} messages, "
+                                   f"elements {kinds}, problems {first.problems}")
             await s.set("noise", 2)
 
 
@@ -267,7 +271,7 @@ def main() -> None:
     ap.add_argument("--users", default="1,10,25,50,100", help="user counts (default 1,10,25,50,100)")
     ap.add_argument("--seconds", type=float, default=40.0, help="how long the users move sliders, per level")
     ap.add_argument("--interval", type=float, default=3.0, help="mean seconds between one user's slider moves")
-    ap.add_argument("--port", type=int, default=8540, help="the proxy's port; replicas on the next ones")
+    ap.add_argument("--port", type=int, default=8400, help="the first level's proxy port; its replicas on the next ones")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds before and after the users for the memory figures")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     ap.add_argument("--chart", type=Path, help="draw users against p95 per replica count (PNG)")
@@ -282,7 +286,8 @@ def main() -> None:
     print("replicas users  reruns/s   p50 s   p95 s  first page p50 s  errors  CPU s/rerun  RSS MiB before/peak/after")
     for r in (int(v) for v in args.replicas.split(",")):
         for n in (int(v) for v in args.users.split(",")):
-            lv = run_level(r, n, args.seconds, args.interval, args.port, args.settle)
+            port = args.port + 10 * len(levels)  # each level on ports of its own: the last one's may still be closing
+            lv = run_level(r, n, args.seconds, args.interval, port, args.settle)
             levels.append(lv)
             row = lv.row()
             print(f"{r:8d} {n:5d} {row['reruns_per_s']:9.1f} {row['p50_s']:7.2f} {row['p95_s']:7.2f} {row['first_page_p50_s']:17.2f}"
