@@ -38,8 +38,7 @@ def freeze_what_lives_long() -> bool:
     With ``runner.postScriptGC`` off (.streamlit/config.toml) Python's own generational collector is what runs; a
     full collection of an unfrozen server scanned ~0.24 CPU-s of objects that live as long as the process.
     """
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no gc.collect() first: it cost the first user 0.25 s, to spare one page run's garbage from freezing
     return True
 
 
