@@ -163,7 +163,7 @@ def run_level(replicas: int, users: int, seconds: float, interval: float, port: 
         stop.set()
         sampler.join()
         level.rss_peak = peak[0]
-        time.sleep(settle)  # Streamlit drops a closed session's state at once; give the collector its chance
+        time.sleep(settle)  # the collector's chance (a closed session also waits up to 2 min for a reconnect)
         level.rss_after = replica_usage(pids)[1]
     return level
 

@@ -57,7 +57,8 @@ class StackConfig:
 
 
 def haproxy_path() -> str | None:
-    return shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy",) if Path(p).is_file()), None)
+    """haproxy on PATH, or Debian's (/usr/sbin is not on every user's PATH), else None."""
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
 
 
 def _supervisor_bin(name: str) -> str:
@@ -108,10 +109,10 @@ def write_configs(cfg: StackConfig) -> Path:
     return conf
 
 
-def healthy(url: str, timeout: float = 1.0, cookie: str | None = None) -> bool:
-    request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": cookie} if cookie else {})
+def healthy(url: str, timeout: float = 1.0) -> bool:
+    """Whether the Streamlit server (or the proxy) at ``url`` answers its health check."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
             return r.status == 200
     except OSError:
         return False
@@ -130,9 +131,9 @@ class Stack:
         for port in [self.cfg.port] + [self.cfg.replica_port(i) for i in range(self.cfg.replicas)]:
             if healthy(f"http://127.0.0.1:{port}", 0.3):
                 raise StackError(f"port {port} already serves something; choose other ports (--port, --first-port)")
-        log = open(self.cfg.run_dir / "logs" / "supervisord.stdout", "w")
+        self.log = open(self.cfg.run_dir / "logs" / "supervisord.stdout", "w")
         self.proc = subprocess.Popen([_supervisor_bin("supervisord"), "-c", str(self.conf)], cwd=PROJECT,
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while not all(self.replica_healthy(i) for i in range(self.cfg.replicas)) or not healthy(self.cfg.url):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -177,6 +178,7 @@ class Stack:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+        self.log.close()
 
     def __enter__(self) -> "Stack":
         return self.start() if self.proc is None else self

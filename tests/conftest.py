@@ -6,6 +6,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -17,15 +18,21 @@ sys.path.insert(0, str(ROOT))
 NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / "data" / "nmnist"))
 
 
+def missing(reason: str, required_by: str) -> NoReturn:
+    """Skip with the reason, or fail where the environment variable ``required_by`` is 1 (.ci/run sets them, so CI
+    never skips what it must run)."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{reason} ({required_by}=1)")
+    pytest.skip(reason)
+
+
 @pytest.fixture
 def nmnist_dir() -> Path:
     """The shared real recordings; missing, the test skips with the reason, or fails where
     SKIPSNN_REQUIRE_DATA=1 (set by .ci/run, so CI always runs the tests on real files)."""
     if not (NMNIST_DIR / "labels.csv").is_file():
         reason = f"real N-MNIST recordings not found at {NMNIST_DIR} (set SKIPSNN_NMNIST_DIR)"
-        if os.environ.get("SKIPSNN_REQUIRE_DATA") == "1":
-            pytest.fail(reason + " (SKIPSNN_REQUIRE_DATA=1)")
-        pytest.skip(reason)
+        missing(reason, "SKIPSNN_REQUIRE_DATA")
     return NMNIST_DIR
 
 
@@ -102,9 +109,7 @@ def require_browser() -> None:
         missing.append("Playwright for Python (pip install playwright)")
     if missing:
         reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
+        missing(reason, "SKIPSNN_REQUIRE_BROWSER")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ skips with the reason, or fails where SKIPSNN_REQUIRE_BROWSER=1 (CI).
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from bench.browser import free_port, idle, slider_input, wait_for_view
 from bench import stclient
 from bench.stclient import Session
 from deploy.stack import Stack, StackConfig, haproxy_path
-from tests.conftest import NMNIST_DIR, require_browser
+from tests.conftest import NMNIST_DIR, missing, require_browser
 
 COOKIE = "SKIPSNN_REPLICA"
 
@@ -29,10 +28,7 @@ COOKIE = "SKIPSNN_REPLICA"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     if haproxy_path() is None:
-        reason = "the deploy tests need haproxy (apt-get install haproxy)"
-        if os.environ.get("SKIPSNN_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " (SKIPSNN_REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
+        missing("the deploy tests need haproxy (apt-get install haproxy)", "SKIPSNN_REQUIRE_BROWSER")
     require_browser()
     tmp = tmp_path_factory.mktemp("deploy")
     port = free_port()
