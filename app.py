@@ -1,60 +1,27 @@
 """SkipSNN Explorer: watch a spiking network's gate open when the signal comes.
 
     streamlit run app.py
+
+This file is the server. ``streamlit run`` finds the ``st.App`` below and serves it with uvicorn: every browser
+session runs app_script.py (page config and navigation; the pages are in views/). Before the port opens, the
+lifespan warms the process up (ui/warm.py), so the first user after a start, or a replica the proxy has just
+marked healthy, gets a page at the speed of every later one.
 """
 
-import gc
-import threading
-from pathlib import Path
+import asyncio
+import logging
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
-ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # served by the app itself: works with no network
-
-st.set_page_config(page_title="SkipSNN Explorer", page_icon=str(ICON), layout="wide")
+from ui.warm import warm_server
 
 
-@st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Thread:
-    """Once per server process, in the background: load (or compile, the first time on a machine) the numba
-    kernels, so no user's rerun pays for it."""
-    import torch
-
-    from skipsnn_core.kernels import warm_up as compile_kernels
-
-    # One intra-op thread per torch call: a rerun's tensors are small, and Streamlit runs sessions in threads of
-    # their own, so the cores serve several sessions at once instead of spinning on one (bench/inference.py --threads).
-    torch.set_num_threads(1)
-    thread = threading.Thread(target=compile_kernels, name="skipsnn-warm-up", daemon=True)
-    thread.start()
-    return thread
+@asynccontextmanager
+async def warmed(_app):
+    seconds = await asyncio.to_thread(warm_server)
+    logging.getLogger("skipsnn").warning("warmed up in %.1f s", seconds)
+    yield
 
 
-@st.cache_resource(show_spinner=False)
-def freeze_what_lives_long() -> bool:
-    """Once per server process, after its first page run: move every object alive now (the imported libraries, the
-    model, the warm caches) out of the garbage collector's sight, so a collection scans only what sessions made.
-
-    With ``runner.postScriptGC`` off (.streamlit/config.toml) Python's own generational collector is what runs; a
-    full collection of an unfrozen server scanned ~0.24 CPU-s of objects that live as long as the process.
-    """
-    gc.freeze()  # no gc.collect() first: it cost the first user 0.25 s, to spare one page run's garbage from freezing
-    return True
-
-
-warm_up()
-# The page files live in views/, not pages/: Streamlit runs a pages/ folder as old-style pages until the first
-# st.navigation call of the process, so a link opened first after a start would bypass this file.
-page = st.navigation([
-    st.Page("views/explore.py", title="Explore", icon=":material/insights:", default=True),
-    st.Page("views/tour.py", title="Tour: event attention", icon=":material/school:"),
-    st.Page("views/why.py", title="Why did the gate open?", icon=":material/manage_search:"),
-    st.Page("views/compare.py", title="Compare two runs", icon=":material/compare:"),
-    st.Page("views/sweep.py", title="Sweeps", icon=":material/show_chart:"),
-    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("views/model_card.py", title="Model card", icon=":material/badge:"),
-])
-try:
-    page.run()
-finally:  # also after a page that stopped early (st.stop)
-    freeze_what_lives_long()
+app = st.App("app_script.py", lifespan=warmed)

@@ -37,7 +37,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None = None):
-    """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process)."""
+    """Run ``streamlit run app`` on a free local port until the block ends; yields (base URL, process, log file)."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
     proc = subprocess.Popen(
@@ -53,7 +53,7 @@ def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None 
                 log.seek(0)
                 raise RuntimeError(f"streamlit did not become healthy on {url}:\n{log.read()[-3000:]}")
             time.sleep(0.2)
-        yield url, proc
+        yield url, proc, Path(log.name)
     finally:
         proc.terminate()  # then kill after half a second: Streamlit's own shutdown takes ~2 s and saves nothing we need
         try:
@@ -68,7 +68,7 @@ def server(app: Path = ROOT / "app.py", timeout: float = 60.0, env: dict | None 
 @contextlib.contextmanager
 def serve(app: Path = ROOT / "app.py", timeout: float = 60.0):
     """Run ``streamlit run app`` on a free local port until the block ends; yields the base URL."""
-    with server(app, timeout) as (url, _):
+    with server(app, timeout) as (url, _, _log):
         yield url
 
 

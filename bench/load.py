@@ -98,7 +98,7 @@ def main() -> None:
     if chromium_path() is None:
         sys.exit("Chromium not found (apt-get install chromium)")
     stats = {"latency": [], "errors": []}
-    with server() as (url, proc):
+    with server() as (url, proc, _log):
         stop, peak = threading.Event(), []
         sampler = threading.Thread(target=peak_rss, args=(proc.pid, stop, peak), daemon=True)
         sampler.start()

@@ -12,7 +12,7 @@ from skipsnn_core.cards import card_for, headline
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, percent, run_trace, summarize, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "app_script.py")  # the script each session runs; app.py is the server around it
 TIMEOUT = 120  # first runs frame a dataset and load a model on a busy 2-core machine
 
 
@@ -406,3 +406,14 @@ def test_tour_steps_render_navigate_and_stay_short():
     assert app.query_params["tour"] == "8"
     app.button(key="tour_back").click().run()
     assert app.session_state["tour_step"] == 7
+
+
+def test_the_server_answers_only_once_it_is_warmed_up():
+    """app.py's lifespan warms the process before uvicorn opens the port: the first health check, the proxy's
+    signal to send users, comes after the warm-up finished, never before (it takes seconds, so a port opened
+    first would answer first)."""
+    from bench.browser import server
+
+    with server(ROOT / "app.py") as (url, _, log):
+        text = log.read_text()
+    assert "warmed up in" in text, text[-2000:]

@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 from skipsnn_core import CheckpointError, SkipSNN, SkipSNNConfig, load_checkpoint, save_checkpoint
 from skipsnn_core.data import DataError, FrameSpec, NMNISTFolder, framed
 from tests.conftest import copy_nmnist
+from tests.test_app import APP
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 

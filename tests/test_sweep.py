@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from skipsnn_core import load_checkpoint
 from skipsnn_core.data import FrameSpec, framed, open_dataset
 from skipsnn_core.sweep import noise_sweep, threshold_sweep
+from tests.test_app import APP
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def test_threshold_sweep_trades_updates_for_accuracy():
 
 
 def test_sweep_page_draws_the_sweep():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    app = AppTest.from_file(APP, default_timeout=300)
     app.query_params["n"] = "60"
     app.switch_page("views/sweep.py").run()
     assert not app.exception and not app.error and not app.warning

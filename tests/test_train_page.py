@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 from skipsnn_core import load_checkpoint
 from skipsnn_core import train as train_mod
 from skipsnn_core.explore import percent
+from tests.test_app import APP
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TINY = dict(hidden=16, batch_size=64, epochs=2, lam=0.1, lr=2e-3, T=40, L=10)  # the quick recipe in seconds
 WAIT = 180
 

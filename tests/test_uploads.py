@@ -15,10 +15,10 @@ from skipsnn_core.data import DataError, FrameSpec, framed, open_dataset, read_n
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize, verdict
 from skipsnn_core.recordings import recording_frames
 from skipsnn_core.data import Framed
+from tests.test_app import APP
 from tests.test_corpus import RECORDINGS, bs2
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 CLASSES = [str(c) for c in range(10)]
 
 

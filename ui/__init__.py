@@ -1,1 +1,1 @@
-"""Streamlit glue shared by app.py and the pages: the sidebar selection and cached core calls."""
+"""Streamlit glue shared by app_script.py and the pages: the sidebar selection and cached core calls."""

@@ -1,6 +1,6 @@
 """The shared sidebar: dataset (and folder), checkpoint, device. Every page calls ``sidebar()`` first.
 
-(Rendered by the pages rather than by app.py: widgets drawn in the entrypoint before
+(Rendered by the pages rather than by app_script.py: widgets drawn in the entrypoint before
 ``st.navigation`` vanish from AppTest's tree on reruns, so the pages could not be tested.)
 
 Datasets and checkpoints are chosen by name; a link carries ``dataset`` and ``model`` only.
