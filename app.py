@@ -14,7 +14,10 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from ui.presence import bound_the_heap
 from ui.warm import warm_server
+
+bound_the_heap()  # before the lifespan and the sessions allocate
 
 
 @asynccontextmanager

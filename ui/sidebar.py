@@ -13,7 +13,7 @@ import streamlit as st
 
 from skipsnn_core.device import describe
 from skipsnn_core.roots import nmnist_folders
-from ui import links, replica
+from ui import links, presence, replica
 from skipsnn_core.data import DataError
 from skipsnn_core.recordings import MAX_BYTES, read_recording
 from ui.components.drawing_canvas import drawing_canvas
@@ -57,6 +57,7 @@ def _model_label(models: dict, fitting: list[str], dataset: str):
 
 def sidebar() -> Selection:
     _restore()
+    presence.here()
     replica.notice()
     models = offered_models()  # {id: (path, meta)}
     links.seed_from_url("sidebar", [links.ChoiceParam("dataset", "digits", tuple(DATASET_NAMES))],

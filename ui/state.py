@@ -214,6 +214,11 @@ def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptio
                             projector=projector).decode()
 
 
+# What one setting of one sample costs, shared by every session while any is here (ui/presence.py clears it
+# when the last one leaves).
+PER_SETTING = (sample_for, trace_for, summary_for, open_evidence_for, attribution_for, explorer_payload_for)
+
+
 @st.cache_resource(show_spinner=False)
 def _sweeps() -> dict:
     return {}  # (selection, kind, grid, limit, plain, level or theta) -> rows; the 16 newest are kept
