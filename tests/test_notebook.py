@@ -118,9 +118,11 @@ def test_the_example_notebook_runs_top_to_bottom(model):
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="widget.css">
 <link rel="icon" href="data:,"></head>
 <body><div id="root"></div><script type="module">
-import widget from "./widget.js";
-const [payload, state, plotly] = await Promise.all(
-  ["payload.json", "state.json", "plotly.min.js"].map((f) => fetch(f).then((r) => r.text())));
+const [esm, payload, state, plotly] = await Promise.all(
+  ["widget.js", "payload.json", "state.json", "plotly.min.js"].map((f) => fetch(f).then((r) => r.text())));
+// As anywidget loads `_esm`: imported from a blob URL (no relative imports), its default export a factory or an object.
+const mod = await import(URL.createObjectURL(new Blob([esm], { type: "text/javascript" })));
+const widget = typeof mod.default === "function" ? await mod.default() : mod.default;
 // A stand-in for anywidget's model (get/set/on/off/save_changes/send) over what Python wrote.
 const values = { ...JSON.parse(state), payload, _plotly_js: plotly }, handlers = {};
 window.saved = []; window.sent = [];
@@ -132,6 +134,7 @@ window.model = {
   save_changes: () => window.saved.push({ cursor: values.cursor, threshold: values.threshold, noise_level: values.noise_level }),
   send: (m) => window.sent.push(m),
 };
+if (widget.initialize) await widget.initialize({ model: window.model });
 widget.render({ model: window.model, el: document.getElementById("root") });
 </script></body></html>"""
 GD = "document.querySelector('#root .js-plotly-plot')"
