@@ -9,7 +9,8 @@
 The drawing code is the Streamlit component's own ``chart.js`` (ui/components/explorer_chart/), mounted by
 ``notebook_host.js`` instead of ``streamlit_host.js``; the payload is the one the app draws
 (``skipsnn_core.figures.explorer_payload``) from the same ``make_sample`` and ``run_trace``. plotly.js travels
-from the installed plotly package through the widget, so nothing is fetched from the internet.
+from the installed plotly package through the widget's comm (once per page), so nothing is fetched from the
+internet.
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ class Explorer(anywidget.AnyWidget):
 
     _esm = _text("chart.js", "notebook_host.js")
     _css = _text("chart.css", "notebook.css")
-    _plotly_js = traitlets.Unicode("").tag(sync=True)
 
     payload = traitlets.Unicode("").tag(sync=True)  # explorer_payload as JSON text: what chart.js draws
     cursor = traitlets.Int(0).tag(sync=True)
@@ -122,7 +122,7 @@ class Explorer(anywidget.AnyWidget):
         config = self.model.config
         theta = float(config.controller_theta) if threshold is None else float(threshold)
         self._sample: Sample | None = None
-        super().__init__(_plotly_js=_plotly_js(), noise_level=noise_level, threshold=theta, edits=edits,
+        super().__init__(noise_level=noise_level, threshold=theta, edits=edits,
                          gated=bool(config.controller), **kwargs)
         self.on_msg(self._on_chart_event)
         self._rerun()  # errors in the arguments raise here; later ones go to ``error``
@@ -183,8 +183,12 @@ class Explorer(anywidget.AnyWidget):
             self.error = str(e)
 
     def _on_chart_event(self, _widget, content, _buffers) -> None:
-        """A click or box selection on the gate panel forces those steps open (the app's default brush)."""
-        if not isinstance(content, dict) or content.get("event") != "edit" or not self.gated:
+        """The front end's messages: a page without plotly.js asks for it once; a click or box selection on the
+        gate panel forces those steps open (the app's default brush)."""
+        event = content.get("event") if isinstance(content, dict) else None
+        if event == "plotly":
+            self.send({"plotly": _plotly_js()})
+        if event != "edit" or not self.gated:
             return
         value = content.get("value") or {}
         first, last = max(1, int(value.get("t0", 0))), min(self._T - 1, int(value.get("t1", 0)))

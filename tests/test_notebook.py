@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import plotly
 import pytest
 import torch
 from nbclient import NotebookClient
@@ -86,6 +87,15 @@ def test_real_events_and_framed_tensors(nmnist_dir):
         Explorer(snn, np.zeros((50, 100)))
 
 
+def test_a_page_without_plotly_gets_the_packages_copy(model):
+    w, replies = Explorer(model, 0), []
+    w.send = replies.append  # what the comm would carry to the front end
+    w._on_chart_event(w, {"event": "plotly"}, [])
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert replies == [{"plotly": source.read_text()}]
+    assert sum(len(str(v)) for v in w.get_state().values()) < 1_000_000, "the synced state stays without plotly.js"
+
+
 def test_a_plain_snn_has_no_threshold_to_set():
     w = Explorer(ASSETS / "digits_snn.pt", 0, device="cpu")
     assert not w.gated and bool(w.trace.gate.all())
@@ -111,6 +121,7 @@ def test_the_example_notebook_runs_top_to_bottom(model):
     assert widget["threshold"] == 0.4, "the threshold set from code reached the front end"
     gate = next(d for d in json.loads(widget["payload"])["figure"]["data"] if d.get("name") == "gate")
     assert gate["customdata"].count("admitted") == admitted, "the payload the widget holds is the run printed"
+    assert len(json.dumps(widget)) < 1_000_000, "the saved state holds the payload, not plotly.js (4.8 MB)"
 
 
 # ---------------------------------------------------------------- the widget's module in a real browser
@@ -124,7 +135,7 @@ const [esm, payload, state, plotly] = await Promise.all(
 const mod = await import(URL.createObjectURL(new Blob([esm], { type: "text/javascript" })));
 const widget = typeof mod.default === "function" ? await mod.default() : mod.default;
 // A stand-in for anywidget's model (get/set/on/off/save_changes/send) over what Python wrote.
-const values = { ...JSON.parse(state), payload, _plotly_js: plotly }, handlers = {};
+const values = { ...JSON.parse(state), payload }, handlers = {};
 window.saved = []; window.sent = [];
 window.model = {
   get: (k) => values[k],
@@ -132,7 +143,10 @@ window.model = {
   on: (name, f) => (handlers[name] = handlers[name] || []).push(f),
   off: (name, f) => { handlers[name] = (handlers[name] || []).filter((g) => g !== f); },
   save_changes: () => window.saved.push({ cursor: values.cursor, threshold: values.threshold, noise_level: values.noise_level }),
-  send: (m) => window.sent.push(m),
+  send: (m) => { // Python's Explorer answers a request for plotly.js with a custom message
+    window.sent.push(m);
+    if (m.event === "plotly") setTimeout(() => { for (const f of handlers["msg:custom"] || []) f({ plotly }, []); });
+  },
 };
 if (widget.initialize) await widget.initialize({ model: window.model });
 widget.render({ model: window.model, el: document.getElementById("root") });
@@ -153,7 +167,10 @@ def widget_page(tmp_path, browser, model):
     w = Explorer(model, 0)
     (tmp_path / "widget.js").write_text(w._esm)
     (tmp_path / "widget.css").write_text(w._css)
-    (tmp_path / "plotly.min.js").write_text(w._plotly_js)
+    replies = []
+    w.send = replies.append  # what the comm would carry to the front end
+    w._on_chart_event(w, {"event": "plotly"}, [])
+    (tmp_path / "plotly.min.js").write_text(replies[0]["plotly"])
     (tmp_path / "payload.json").write_text(w.payload)
     (tmp_path / "state.json").write_text(json.dumps({k: getattr(w, k) for k in ("cursor", "noise_level", "threshold",
                                                                                 "gated", "error", "edits")}))
@@ -199,5 +216,6 @@ def test_the_widget_module_draws_and_talks_to_its_model(widget_page):
     assert page.evaluate(ADMITTED) == int(second.trace.gate[0].sum()) > int(first.trace.gate[0].sum())
     assert page.evaluate(f"() => {GD}.dataset.cursor") == "40", "the cursor survives a new payload"
     assert page.locator(".skipsnn-status").inner_text() == ""
+    assert [m["event"] for m in page.evaluate("() => window.sent")] == ["plotly"], "plotly.js asked for once"
     assert page.problems == [], f"a clean console: {page.problems}"
     assert page.outside == [], f"nothing fetched from outside the page's server: {page.outside}"

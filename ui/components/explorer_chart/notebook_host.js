@@ -4,10 +4,20 @@
 // the network on (`noise_level`, `threshold`); this host draws the payload with chart.js's `draw` on every
 // change and adds the two sliders that, in the app, are Streamlit widgets.
 
-// plotly.js comes from the Python package through the model (no network): one blob URL per page.
+// plotly.js comes from the Python package (no network), asked for once per page with a custom message rather
+// than held in a synced trait: it is 4.8 MB, and a notebook that saves its widgets' state would keep a copy per widget.
 function plotlyUrl(model) {
+  if (window.Plotly) return Promise.resolve(undefined); // loadPlotly takes the one already on the page
   if (!window.__skipsnnPlotlyUrl) {
-    window.__skipsnnPlotlyUrl = URL.createObjectURL(new Blob([model.get("_plotly_js")], { type: "text/javascript" }));
+    window.__skipsnnPlotlyUrl = new Promise((resolve) => {
+      const got = (msg) => {
+        if (!msg || typeof msg.plotly !== "string") return;
+        model.off("msg:custom", got);
+        resolve(URL.createObjectURL(new Blob([msg.plotly], { type: "text/javascript" })));
+      };
+      model.on("msg:custom", got);
+      model.send({ event: "plotly" });
+    });
   }
   return window.__skipsnnPlotlyUrl;
 }
@@ -55,8 +65,8 @@ export default {
     const { bar, show } = settings(model);
     const chart = document.createElement("div");
     el.append(bar, chart);
-    const component = () => ({
-      data: { spec: model.get("payload"), cursor: model.get("cursor"), plotly: plotlyUrl(model) },
+    const component = (plotly) => ({
+      data: { spec: model.get("payload"), cursor: model.get("cursor"), plotly },
       parentElement: chart,
       setStateValue: (key, value) => {
         if (key === "cursor" && value !== model.get("cursor")) { model.set("cursor", value); model.save_changes(); }
@@ -64,13 +74,18 @@ export default {
       setTriggerValue: (key, value) => model.send({ event: key, value }), // a gate edit or a raster row, to Python
     });
     let cleanup = null;
-    const redraw = () => { show(); if (model.get("payload")) cleanup = draw(component()); };
+    let gone = false;
+    const redraw = () => {
+      show();
+      plotlyUrl(model).then((url) => { if (!gone && model.get("payload")) cleanup = draw(component(url)); });
+    };
     const moved = () => moveCursor(chart, model.get("cursor"));
     const events = [["change:payload", redraw], ["change:error", show], ["change:noise_level", show],
                     ["change:threshold", show], ["change:cursor", moved]];
     for (const [name, fn] of events) model.on(name, fn);
     redraw();
     return () => {
+      gone = true;
       for (const [name, fn] of events) model.off(name, fn);
       if (cleanup) cleanup();
     };
