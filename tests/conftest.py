@@ -102,13 +102,13 @@ def require_browser() -> None:
     (set by .ci/run, so CI always runs the browser tests)."""
     from bench.browser import chromium_path
 
-    missing = []
+    absent = []  # not ``missing``: that name is the skip-or-fail helper called below
     if chromium_path() is None:
-        missing.append("Chromium (apt-get install chromium)")
+        absent.append("Chromium (apt-get install chromium)")
     if importlib.util.find_spec("playwright") is None:
-        missing.append("Playwright for Python (pip install playwright)")
-    if missing:
-        reason = "browser tests need " + " and ".join(missing)
+        absent.append("Playwright for Python (pip install playwright)")
+    if absent:
+        reason = "browser tests need " + " and ".join(absent)
         missing(reason, "SKIPSNN_REQUIRE_BROWSER")
 
 

@@ -13,6 +13,6 @@ def test_no_streamlit_import_in_core_source():
 
 
 def test_importing_core_does_not_load_streamlit():
-    code = "import sys, skipsnn_core, skipsnn_core.train, skipsnn_core.figures; print('streamlit' in sys.modules)"
+    code = "import sys, skipsnn_core, skipsnn_core.train, skipsnn_core.figures, skipsnn_core.notebook; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=CORE.parent, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -48,7 +48,8 @@ def plotly_js_url() -> str:
 
 _chart = st.components.v2.component(
     "skipsnn_explorer_chart",
-    js=(HERE / "chart.js").read_text(),
+    # One module: the drawing code (chart.js, shared with the notebook widget) and Streamlit's few lines of host.
+    js=(HERE / "chart.js").read_text() + (HERE / "streamlit_host.js").read_text(),
     css=(HERE / "chart.css").read_text(),
     isolate_styles=False,  # Plotly styles its charts through the document's own style sheets
 )

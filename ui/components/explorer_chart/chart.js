@@ -5,6 +5,11 @@
 // the same rule as skipsnn_core.figures._cursor_frame_data. A new payload (a slider moved) is
 // drawn with Plotly.react into the same div, keeping the cursor and the play state.
 // Plotly.js is served by the app itself (static/vendor), so the chart works with no network.
+//
+// Two hosts mount this one drawing module, each by appending its own few lines to this file's text
+// (one ES module, no import needed): streamlit_host.js (the app's custom component) and
+// notebook_host.js (the anywidget widget of skipsnn_core.notebook). Both hand `draw` the same shape,
+// {data: {spec, cursor, plotly, fit}, parentElement, setStateValue, setTriggerValue}.
 
 const SPEEDS = [4, 16, 64]; // sensor milliseconds per second of playback
 
@@ -13,9 +18,14 @@ function loadPlotly(url) {
   if (!window.__skipsnnPlotly) {
     window.__skipsnnPlotly = new Promise((resolve, reject) => {
       const script = document.createElement("script");
+      // Where an AMD loader is on the page (the classic notebook's RequireJS), plotly.js's UMD wrapper would
+      // register with it instead of setting window.Plotly: hide it while the script runs.
+      const amd = window.define && window.define.amd ? window.define : undefined;
+      if (amd) window.define = undefined;
+      const done = () => { if (amd) window.define = amd; };
       script.src = url;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => reject(new Error("plotly.js could not be loaded from " + script.src));
+      script.onload = () => { done(); resolve(window.Plotly); };
+      script.onerror = () => { done(); reject(new Error("plotly.js could not be loaded from " + script.src)); };
       document.head.appendChild(script);
     });
   }
@@ -67,7 +77,8 @@ function controls(root) {
   return bar;
 }
 
-export default function (component) {
+// Draw (or redraw in place) the payload in component.parentElement; returns the cleanup.
+export function draw(component) {
   const started = performance.now();
   const { data, parentElement, setStateValue } = component;
   const el = parentElement;
@@ -128,6 +139,14 @@ export default function (component) {
     })
     .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
   return () => pause(el.__skipsnn);
+}
+
+// Move the cursor of the chart drawn in el to step t, as a host asks (e.g. a notebook setting `.cursor`).
+export function moveCursor(el, t) {
+  const st = el.__skipsnn;
+  if (!st || st.t === t) return;
+  pause(st);
+  seek(st, t);
 }
 
 function fitHeight(st) {
