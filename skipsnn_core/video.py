@@ -145,8 +145,8 @@ def caption_lines(sample: Sample, trace: Trace, settings: dict) -> list[str]:
     L = int(sample.signal.sum())
     theta = trace.controller_theta
     pred = int(trace.prediction[0])
-    lines = [f"sample {spec.get('index', '?')} of {settings.get('dataset', '?')} (true class {sample.label}) · "
-             f"T = {trace.gate.shape[1]} ms, signal at {sample.start}–{sample.start + L - 1}",
+    lines = [f"sample {spec.get('index', '?')} of {settings.get('dataset', '?')} · true class {sample.label}",
+             f"T = {trace.gate.shape[1]} ms · signal at {sample.start}–{sample.start + L - 1}",
              f"noise level {spec.get('noise_level', '?')} · noise seed {spec.get('seed', '?')}",
              f"checkpoint {settings.get('checkpoint', '?')}"]
     if trace.has_controller:
