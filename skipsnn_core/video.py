@@ -207,7 +207,9 @@ def render_base(figure: dict, options: VideoOptions) -> np.ndarray:
     try:
         png = _render(plotly.io.json.to_json_plotly(figure), options.width, options.height)
     except Exception as e:  # kaleido's own errors (no browser, a browser that died) are not one type
-        raise RuntimeError(f"the figure could not be rendered (kaleido and a Chrome or Chromium): {e}") from e
+        said = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        raise RuntimeError(f"the figure could not be rendered: kaleido needs a Chrome or Chromium it can start "
+                           f"(Debian: apt-get install chromium). It said: {said}") from e
     with Image.open(io.BytesIO(png)) as im:
         pixels = np.asarray(im.convert("RGB"))
     if pixels.shape != (options.height, options.width, 3):

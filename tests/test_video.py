@@ -198,3 +198,40 @@ def test_cursor_steps_and_bad_video_options(tmp_path):
             VideoOptions(**bad)
     code, err = cli(tmp_path / "v.mp4", "--fps", "0")
     assert code == 2 and "fps" in err and "Traceback" not in err
+
+
+def explore_page():
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def test_explore_makes_the_video_on_demand(view):
+    app = explore_page()
+    app.button(key="make_gif").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    (gif,) = [d for d in app.get("download_button") if d.proto.id.endswith("export_gif")]
+    assert gif.proto.label.startswith("Animated GIF (.gif), ") and gif.proto.label.endswith(" MB")
+    app.run()  # a rerun keeps the made file for the same view and offers no second "Make" for it
+    assert [d for d in app.get("download_button") if d.proto.id.endswith("export_gif")]
+    assert "make_gif" not in [b.key for b in app.button] and "make_mp4" in [b.key for b in app.button]
+
+
+def test_explore_says_when_a_video_cannot_be_made(monkeypatch):
+    """No browser for kaleido: the page says so where the button was, and nothing is raised."""
+    import kaleido
+
+    from skipsnn_core import video
+
+    kaleido.stop_sync_server(silence_warnings=True)  # a running server would use its own browser (so: the last test here)
+    video._render.cache_clear()  # and a render kept from an earlier test would need no browser
+    monkeypatch.setenv("BROWSER_PATH", str(ROOT / "no-such-browser"))
+    app = explore_page()
+    app.button(key="make_mp4").click().run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert any("could not be made" in e.value and "Chromium" in e.value for e in app.error), [e.value for e in app.error]
+    assert "export_mp4" not in [d.proto.id.rsplit("-", 1)[-1] for d in app.get("download_button")]
