@@ -24,12 +24,14 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 
 from .explore import Sample, events_at
-from .figures.common import OFF, ON, OPEN, hex_rgb
+from .figures.common import CLASS_COLORS, CLOSED, OFF, ON, OPEN, hex_rgb
+from .figures.explorer import Cursor
 from .model import Trace
 
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is being done)
 CURSOR = "#222222"  # the linked view's cursor line (figures/explorer.py)
 SKIPPED_TEXT = "#5f6670"
+SIGNAL_TEXT = "#8a6500"  # "true signal" in the events panel's title
 SKIPPED_OPACITY = 0.18  # events of a skipped frame, as the figure dims them
 MARKER = 9  # px, the square event markers of the input picture
 CAPTION_SIZE = 13  # px, the step caption above the input picture
@@ -161,7 +163,7 @@ def caption_lines(sample: Sample, trace: Trace, settings: dict) -> list[str]:
     return lines
 
 
-def video_figure(sample: Sample, trace: Trace, classes, settings: dict, options: VideoOptions) -> tuple[dict, object]:
+def video_figure(sample: Sample, trace: Trace, classes, settings: dict, options: VideoOptions) -> tuple[dict, Cursor]:
     """The linked view with nothing at the cursor, at the video's size, captioned, its geometry fixed by its layout."""
     import copy
 
@@ -189,10 +191,11 @@ def video_figure(sample: Sample, trace: Trace, classes, settings: dict, options:
 @lru_cache(maxsize=4)
 def _render(figure_json: str, width: int, height: int) -> bytes:
     """One kaleido render, kept: the MP4 and the GIF of one view share it."""
+    import json
+
     import plotly.io
 
-    return plotly.io.to_image(plotly.io.from_json(figure_json, skip_invalid=True), format="png", width=width, height=height,
-                              scale=1, validate=False)
+    return plotly.io.to_image(json.loads(figure_json), format="png", width=width, height=height, scale=1, validate=False)
 
 
 def render_base(figure: dict, options: VideoOptions) -> np.ndarray:
@@ -250,7 +253,7 @@ class Painter:
     caption_at: tuple[float, float]  # pixel centre of the step caption
 
     @staticmethod
-    def build(base: np.ndarray, figure: dict, cursor, sample: Sample, trace: Trace) -> "Painter":
+    def build(base: np.ndarray, figure: dict, cursor: Cursor, sample: Sample, trace: Trace) -> "Painter":
         layout = figure["layout"]
         geo = plot_geometry(layout, base.shape[1], base.shape[0])
         spans = []
@@ -351,10 +354,12 @@ def _palette(base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     from PIL import Image
 
-    white = hex_rgb("#ffffff")
+    white, band = hex_rgb("#ffffff"), np.array([255.0, 196.0, 0.0])  # the signal band: this yellow at 18 % (SIGNAL)
     drawn = [white * (1 - a) + hex_rgb(c) * a for c in (ON, OFF, OPEN, SKIPPED_TEXT, CURSOR)
              for a in (1.0, 0.75, 0.5, 0.3, SKIPPED_OPACITY, 0.1)]
     drawn += [hex_rgb("#b9bec6") * (1 - SKIPPED_OPACITY) + hex_rgb(c) * SKIPPED_OPACITY for c in (ON, OFF)]
+    named = [hex_rgb(c) for c in (OPEN, CLOSED, SIGNAL_TEXT, *CLASS_COLORS)]  # few pixels each, but they carry meaning
+    drawn += named + [c * 0.82 + band * 0.18 for c in named]
     fixed = np.unique(np.rint(np.array(drawn)).astype(np.uint8), axis=0)
     rest = Image.fromarray(base).quantize(colors=255 - len(fixed), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     own = np.array(rest.getpalette()[: 3 * len(rest.getcolors())], dtype=np.uint8).reshape(-1, 3)

@@ -8,12 +8,12 @@ import io
 import os
 from pathlib import Path
 
+import av  # a requirement of the app (requirements.txt): missing, these tests fail rather than skip
 import numpy as np
 import pytest
 
 from tests.conftest import require_browser
 
-av = pytest.importorskip("av", reason="video export needs PyAV (pip install av)")
 # one Chromium for the module's kaleido renders (plotly's to_image uses kaleido's server while it runs)
 pytestmark = pytest.mark.filterwarnings("ignore:The kopts argument is ignored if using a server")
 
