@@ -216,6 +216,7 @@ def test_explore_makes_the_video_on_demand(view):
     assert not app.error, [e.value for e in app.error]
     (gif,) = [d for d in app.get("download_button") if d.proto.id.endswith("export_gif")]
     assert gif.proto.label.startswith("Animated GIF (.gif), ") and gif.proto.label.endswith(" MB")
+    assert "make_gif" not in [b.key for b in app.button], "the download takes the button's place"
     app.run()  # a rerun keeps the made file for the same view and offers no second "Make" for it
     assert [d for d in app.get("download_button") if d.proto.id.endswith("export_gif")]
     assert "make_gif" not in [b.key for b in app.button] and "make_mp4" in [b.key for b in app.button]

@@ -79,23 +79,21 @@ def videos(exported, name: str) -> None:
     made = {k: v for k, v in st.session_state.get("export_videos", {}).items() if k[0] == view_key}  # older views' go
     st.session_state["export_videos"] = made
     for col, (kind, what, mime, make) in zip(st.columns(2), VIDEOS):
-        with col:
-            content = made.get((view_key, kind))
-            if content is None and st.button(f"Make the {kind.upper()} (1280×720, 10 s)", key=f"make_{kind}", width="stretch",
-                                             help="The linked view with its cursor sweeping all steps, captioned with the "
-                                             "sample, checkpoint and settings; takes a few seconds"):
-                bar = st.progress(0.0, text=f"Making the {kind.upper()}: rendering the figure")
-                try:
-                    content = make(exported, progress=lambda done, text: bar.progress(done, text=f"Making the {kind.upper()}: {text}"))
-                except Exception as e:  # a missing browser for kaleido, a codec error: said on the page, never a traceback
-                    st.error(f"**The {kind.upper()} could not be made.** {e}")
-                else:
-                    made[(view_key, kind)] = content
-                finally:
-                    bar.empty()
-            if content is not None:
-                st.download_button(f"{what}, {len(content) / 1e6:.1f} MB", content, file_name=f"{name}.{kind}", mime=mime,
-                                   key=f"export_{kind}", on_click="ignore", width="stretch")
+        slot = col.empty()  # the button, then its progress bar, then the download (or what went wrong), in one place
+        content = made.get((view_key, kind))
+        if content is None and slot.button(f"Make the {kind.upper()} (1280×720, 10 s)", key=f"make_{kind}", width="stretch",
+                                           help="The linked view with its cursor sweeping all steps, captioned with the "
+                                           "sample, checkpoint and settings; takes a few seconds"):
+            bar = slot.progress(0.0, text=f"Making the {kind.upper()}: rendering the figure")
+            try:
+                content = make(exported, progress=lambda done, text: bar.progress(done, text=f"Making the {kind.upper()}: {text}"))
+            except Exception as e:  # a missing browser for kaleido, a codec error: said on the page, never a traceback
+                slot.error(f"**The {kind.upper()} could not be made.** {e}")
+            else:
+                made[(view_key, kind)] = content
+        if content is not None:
+            slot.download_button(f"{what}, {len(content) / 1e6:.1f} MB", content, file_name=f"{name}.{kind}", mime=mime,
+                                 key=f"export_{kind}", on_click="ignore", width="stretch")
 
 
 def pick_neuron() -> None:
