@@ -2,12 +2,16 @@
 
     python -m skipsnn_core.export --checkpoint assets/digits_skipsnn.pt --dataset digits --sample 3 \\
         --noise-level 2 --seed 0 [--start S --theta X --mode mask|freeze --edits o120-169] --out view.html
+    python -m skipsnn_core.export ... --out view.mp4 [--fps 30 --duration 10]      # or view.gif
 
 - ``.html``: the animated linked figure with plotly.js inlined: plays with no network at all.
 - ``.npz``: every array of the trace, ``x`` (T, N) uint8 (the frames actually run), ``gate`` (T,) bool,
   and the settings as JSON; ``load_checkpoint(P).trace(x)`` reproduces ``gate``.
 - ``.png``: the figure at twice its size (kaleido, which drives a Chrome or Chromium it finds).
 - ``.csv``: one row per step: t, events, signal, gate, controller spike and membrane, evidence per class.
+- ``.mp4`` / ``.gif``: the linked view at 1280×720 with the cursor sweeping every step in ``--duration`` seconds at
+  ``--fps`` frames per second (fps × duration frames), captioned with the sample, checkpoint and settings
+  (``skipsnn_core.video``: one kaleido render, the cursor drawn per frame; PyAV's own FFmpeg, Pillow for GIF).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS, DataError, Framed
 from .explore import Sample, SampleSpec, ViewOptions, make_sample, parse_edits, run_trace
 from .model import Readout, SkipSNN, Trace
+from .video import Progress, VideoOptions, to_video
 
-FORMATS = (".html", ".npz", ".png", ".csv")
+FORMATS = (".html", ".npz", ".png", ".csv", ".mp4", ".gif")
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,21 @@ def to_png(e: Exported) -> bytes:
     return go.Figure(figure).to_image(format="png", width=1600, height=900, scale=2)
 
 
-def export(e: Exported, out: Path) -> Path:
+def to_mp4(e: Exported, options: VideoOptions = VideoOptions(), progress: Progress | None = None) -> bytes:
+    return to_video(e.sample, e.trace, e.classes, e.settings, "mp4", options, progress)
+
+
+def to_gif(e: Exported, options: VideoOptions = VideoOptions(), progress: Progress | None = None) -> bytes:
+    return to_video(e.sample, e.trace, e.classes, e.settings, "gif", options, progress)
+
+
+def export(e: Exported, out: Path, video: VideoOptions = VideoOptions()) -> Path:
     """Write ``e`` to ``out`` in the format its extension names (temporary file, then rename)."""
     kind = out.suffix.lower()
     if kind not in FORMATS:
         raise ValueError(f"{out}: unknown format {kind!r}; use one of {', '.join(FORMATS)}")
     content = {".html": lambda: to_html(e).encode(), ".npz": lambda: to_npz(e), ".png": lambda: to_png(e),
-               ".csv": lambda: to_csv(e).encode()}[kind]()
+               ".csv": lambda: to_csv(e).encode(), ".mp4": lambda: to_mp4(e, video), ".gif": lambda: to_gif(e, video)}[kind]()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(content)
@@ -121,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gate", choices=("controller", "oracle", "open"), default="controller")
     p.add_argument("--edits", default="", help="steps forced open/closed, e.g. o120-169,c200")
     p.add_argument("--T", type=int, default=300)
-    p.add_argument("--out", required=True, help="file to write: .html, .npz, .png or .csv")
+    p.add_argument("--fps", type=float, default=30.0, help="video: frames per second (.mp4, .gif)")
+    p.add_argument("--duration", type=float, default=10.0, help="video: seconds the cursor takes over all steps")
+    p.add_argument("--out", required=True, help="file to write: .html, .npz, .png, .csv, .mp4 or .gif")
     args = p.parse_args(argv)
     try:
         model = load_checkpoint(args.checkpoint, "cpu")
@@ -129,11 +144,12 @@ def main(argv: list[str] | None = None) -> int:
 
         data = load_split(args.dataset, args.data_dir, "test", FrameSpec(L=model.meta.get("signal_frames", 50)), quiet=True)
         parse_edits(args.edits, args.T)
+        video = VideoOptions(fps=args.fps, duration=args.duration)
         spec = SampleSpec(index=args.sample, noise_level=args.noise_level, start=args.start, seed=args.seed, T=args.T)
         view = ViewOptions(controller_theta=args.theta, gate_mode=args.mode, gate=args.gate, edits=args.edits)
         settings = {"checkpoint": args.checkpoint, "dataset": args.dataset}
-        path = export(prepare(model, data, spec, view, settings), Path(args.out))
-    except (CheckpointError, DataError, ValueError, IndexError, RuntimeError) as e:
+        path = export(prepare(model, data, spec, view, settings), Path(args.out), video)
+    except (CheckpointError, DataError, ValueError, IndexError, RuntimeError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")

@@ -1,5 +1,6 @@
 """Explore: one sample through SkipSNN, with the gate, membranes and spikes on one time axis."""
 
+import json
 from dataclasses import asdict, replace
 from urllib.parse import urlencode
 
@@ -63,8 +64,36 @@ def downloads(spec, view, sample, trace, link) -> None:
                 ("csv", "Per-step table (.csv)", lambda: export.to_csv(exported), "text/csv"))):
             col.download_button(what, make, file_name=f"{name}.{kind}", mime=mime, key=f"export_{kind}", on_click="ignore",
                                 width="stretch")
+        videos(exported, name)
         st.caption("The link to exactly this view (copy it with the button at its right):")
         st.code("?" + urlencode({k: links.fmt(v) for k, v in link.items() if v is not None}), language=None)
+
+
+VIDEOS = (("mp4", "Video for slides (.mp4)", "video/mp4", export.to_mp4), ("gif", "Animated GIF (.gif)", "image/gif", export.to_gif))
+
+
+def videos(exported, name: str) -> None:
+    """The view as a video (1280×720, the cursor over every step in 10 s), made when asked with a progress bar and kept
+    for this view until it changes; a failure is said, not raised."""
+    view_key = json.dumps([exported.settings, selection.checkpoint, selection.data_dir], sort_keys=True)  # what it shows
+    made = {k: v for k, v in st.session_state.get("export_videos", {}).items() if k[0] == view_key}  # older views' go
+    st.session_state["export_videos"] = made
+    for col, (kind, what, mime, make) in zip(st.columns(2), VIDEOS):
+        slot = col.empty()  # the button, then its progress bar, then the download (or what went wrong), in one place
+        content = made.get((view_key, kind))
+        if content is None and slot.button(f"Make the {kind.upper()} (1280×720, 10 s)", key=f"make_{kind}", width="stretch",
+                                           help="The linked view with its cursor sweeping all steps, captioned with the "
+                                           "sample, checkpoint and settings; takes a few seconds"):
+            bar = slot.progress(0.0, text=f"Making the {kind.upper()}: rendering the figure")
+            try:
+                content = make(exported, progress=lambda done, text: bar.progress(done, text=f"Making the {kind.upper()}: {text}"))
+            except Exception as e:  # a missing browser for kaleido, a codec error: said on the page, never a traceback
+                slot.error(f"**The {kind.upper()} could not be made.** {e}")
+            else:
+                made[(view_key, kind)] = content
+        if content is not None:
+            slot.download_button(f"{what}, {len(content) / 1e6:.1f} MB", content, file_name=f"{name}.{kind}", mime=mime,
+                                 key=f"export_{kind}", on_click="ignore", width="stretch")
 
 
 def pick_neuron() -> None:
