@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import require_browser
+from tests.test_app import APP
 
 # one Chromium for the module's kaleido renders (plotly's to_image uses kaleido's server while it runs)
 pytestmark = pytest.mark.filterwarnings("ignore:The kopts argument is ignored if using a server")
@@ -203,7 +204,7 @@ def test_cursor_steps_and_bad_video_options(tmp_path):
 def explore_page():
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     assert not app.exception, [e.message for e in app.exception]
     return app
