@@ -123,6 +123,7 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "skipsnn_scale")
     p.add_argument("--sizes", default="6000,60000", help="training recordings per folder")
     p.add_argument("--test", type=int, default=1000, help="test recordings (the same in every folder)")
+    p.add_argument("--throughput-only", action="store_true", help="skip the memory runs (their frame caches must be there)")
     args = p.parse_args()
     sizes = sorted(int(v) for v in args.sizes.split(","))
     big = args.work / f"nmnist-{sizes[-1]}"
@@ -134,7 +135,7 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SKIPSNN_DEVICE": "cpu", "PYTHONPATH": str(ROOT)}
     print(f"\none epoch, {' '.join(TRAIN)}, 1 thread, a fresh frame cache (framing included)")
     print(f"{'train recordings':>16} {'seconds':>8} {'peak RSS':>9} {'samples/s':>10}")
-    for n, folder in folders.items():
+    for n, folder in ({} if args.throughput_only else folders).items():
         cache = args.work / f"cache-{n}"
         subprocess.run(["rm", "-rf", str(cache)], check=True)
         out = args.work / f"rss-{n}.pt"
