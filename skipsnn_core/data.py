@@ -18,8 +18,10 @@ default, as the reference) and flattens them with channel p*H*W + y*W + x.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -439,17 +441,131 @@ DATASETS = ("digits", "nmnist", *TONIC_DATASETS)
 # ---------------------------------------------------------------- framed, cached
 
 
+class PackedFrames:
+    """A split's frames (n, L, N) uint8 0/1 left on disk, bit-packed, read by index.
+
+    ``frames[i]`` is (L, N), ``frames[a:b]`` and ``frames[[i, j]]`` are (k, L, N): fresh arrays unpacked from
+    ``os.pread`` of the rows asked for. Nothing is memory-mapped, so what a process has read is never held
+    against its memory (a mapped file's resident pages count in its RSS); the page cache keeps hot rows fast.
+    Pickles without its open file: DataLoader workers and other processes reopen it.
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 3
+
+    def __init__(self, path: Path, shape: tuple[int, int, int], offset: int):
+        self.path, self.shape, self.offset = Path(path), tuple(int(v) for v in shape), int(offset)
+        n, L, N = self.shape
+        self._row = L * -(-N // 8)  # bytes per recording
+        self._fd: int | None = None
+
+    @classmethod
+    def open(cls, path: Path, N: int) -> "PackedFrames":
+        """The packed ``.npy`` (n, L, ceil(N / 8)) at ``path`` as frames of N channels."""
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(f)
+            offset = f.tell()
+        if dtype != np.uint8 or len(shape) != 3 or shape[2] != -(-N // 8):
+            raise ValueError(f"{path}: not packed frames of {N} channels (shape {shape}, {dtype})")
+        return cls(path, (shape[0], shape[1], N), offset)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_fd": None}
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+    def _read(self, start: int, count: int) -> np.ndarray:
+        """Rows start .. start+count-1, unpacked: (count, L, N)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        n, L, N = self.shape
+        raw = os.pread(self._fd, count * self._row, self.offset + start * self._row)
+        if len(raw) != count * self._row:
+            raise DataError(f"{self.path}: truncated frame store (rows {start}..{start + count - 1} of {n})")
+        bits = np.frombuffer(raw, np.uint8).reshape(count, L, -1)
+        return np.unpackbits(bits, axis=-1, count=N)
+
+    def __getitem__(self, index) -> np.ndarray:
+        n = self.shape[0]
+        if isinstance(index, (int, np.integer)):
+            i = int(index) + n if index < 0 else int(index)
+            if not 0 <= i < n:
+                raise IndexError(f"recording {index} of {n}")
+            return self._read(i, 1)[0]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(n)
+            if step == 1:
+                return self._read(start, max(stop - start, 0))
+            index = range(start, stop, step)
+        rows = [int(i) for i in np.asarray(index, dtype=np.int64).reshape(-1)]
+        if not rows:
+            return np.zeros((0, *self.shape[1:]), np.uint8)
+        return np.stack([self[i] for i in rows])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)
+
+
 @dataclass(frozen=True)
 class Framed:
-    """A whole split as signal frames: ``x`` (n, L, N) uint8 0/1 and ``y`` (n,)."""
+    """A whole split as signal frames: ``x`` (n, L, N) uint8 0/1 and ``y`` (n,).
 
-    x: np.ndarray
+    ``x`` is an array in memory (``framed``) or a ``PackedFrames`` left on disk (``frame_store``); both index
+    alike (``x[i]``, ``x[a:b]``, ``x.shape``)."""
+
+    x: np.ndarray | PackedFrames
     y: np.ndarray
     sensor_size: tuple[int, int, int]
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("SKIPSNN_CACHE", Path.home() / ".cache" / "skipsnn_explorer"))
+
+
+def _cache_stem(dataset: EventDataset, spec: FrameSpec) -> str:
+    """The cache's name for a split framed by ``spec``: dataset name and a digest of its source and the spec."""
+    return f"{dataset.name}-" + hashlib.sha1(f"{dataset.source_id()}|{spec}|v1".encode()).hexdigest()[:20]
+
+
+def _channels(dataset: EventDataset) -> int:
+    W, H, P = dataset.sensor_size
+    return W * H * P
+
+
+def _each_frames(dataset: EventDataset, spec: FrameSpec, progress: Progress | None):
+    """(frames (L, N), label) of every recording in order; a recording with nothing in the window is a DataError."""
+    window_us = spec.L * spec.bin_us
+    head = getattr(dataset, "head", None)  # datasets that make their events (the digits) can stop at the window
+    for i in range(len(dataset)):
+        events, label = head(i, window_us) if head else dataset[i]
+        x = frames(events, dataset.sensor_size, spec)
+        if not x.any():
+            where = dataset.describe(i) if hasattr(dataset, "describe") else f"{dataset.name} recording {i}"
+            raise DataError(f"{where}: no events in the first {spec.L * spec.bin_us / 1000:g} ms, the window the signal "
+                            "frames are cut from")
+        if progress:
+            progress(i + 1, len(dataset))
+        yield x, int(label)
+
+
+def _read_npz(path: Path, spec: FrameSpec, N: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(bits (n, L, ceil(N/8)), y) of an .npz frame cache, None when it is missing or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            bits, y = z["bits"], z["y"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return (bits, y) if bits.ndim == 3 and bits.shape[1:] == (spec.L, -(-N // 8)) and len(y) == len(bits) else None
 
 
 def framed(
@@ -459,42 +575,126 @@ def framed(
     progress: Progress | None = None,
     shipped: Path | None = None,
 ) -> Framed:
-    """Frames of every recording in ``dataset``, cached on disk (bit-packed) by source and spec.
+    """Frames of every recording in ``dataset``, in memory, cached on disk (bit-packed) by source and spec.
 
     ``shipped``: a read-only folder of caches that came with the app (the built-in digits'
-    test split), looked at first.
+    test split), looked at first. A split already in the on-disk store (``frame_store``) is read from it.
     """
     cache_dir = cache_dir or default_cache_dir()
-    key = hashlib.sha1(f"{dataset.source_id()}|{spec}|v1".encode()).hexdigest()[:20]
-    name = f"{dataset.name}-{key}.npz"
-    path = cache_dir / name
-    W, H, P = dataset.sensor_size
-    N = W * H * P
-    for candidate in ([shipped / name] if shipped else []) + [path]:
-        if not candidate.is_file():
-            continue
-        try:
-            with np.load(candidate) as z:
-                x = np.unpackbits(z["bits"], axis=-1, count=N).reshape(-1, spec.L, N)
-                return Framed(x, z["y"], dataset.sensor_size)
-        except (OSError, ValueError, KeyError):
-            if candidate == path:
-                path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
+    stem = _cache_stem(dataset, spec)
+    path = cache_dir / f"{stem}.npz"
+    N = _channels(dataset)
+    found = _read_npz(shipped / path.name, spec, N) if shipped else None
+    if found is None:
+        store = _open_store(cache_dir / f"{stem}.frames", N, dataset.sensor_size)
+        if store is not None:
+            return Framed(store.x[:], store.y, dataset.sensor_size)
+        found = _read_npz(path, spec, N)
+        if found is None:
+            path.unlink(missing_ok=True)  # a broken cache is rebuilt, never trusted
+    if found is not None:
+        bits, y = found
+        return Framed(np.unpackbits(bits, axis=-1, count=N), y, dataset.sensor_size)
     x = np.zeros((len(dataset), spec.L, N), dtype=np.uint8)
     y = np.zeros(len(dataset), dtype=np.int64)
-    window_us = spec.L * spec.bin_us
-    head = getattr(dataset, "head", None)  # datasets that make their events (the digits) can stop at the window
-    for i in range(len(dataset)):
-        events, y[i] = head(i, window_us) if head else dataset[i]
-        x[i] = frames(events, dataset.sensor_size, spec)
-        if not x[i].any():
-            where = dataset.describe(i) if hasattr(dataset, "describe") else f"{dataset.name} recording {i}"
-            raise DataError(f"{where}: no events in the first {spec.L * spec.bin_us / 1000:g} ms, the window the signal "
-                            "frames are cut from")
-        if progress:
-            progress(i + 1, len(dataset))
+    for i, (frames_i, label) in enumerate(_each_frames(dataset, spec, progress)):
+        x[i], y[i] = frames_i, label
     _write_atomic(path, bits=np.packbits(x, axis=-1), y=y)
     return Framed(x, y, dataset.sensor_size)
+
+
+# ---------------------------------------------------------------- the on-disk store: frames read by index
+
+
+def frame_store(
+    dataset: EventDataset,
+    spec: FrameSpec = FrameSpec(),
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    shipped: Path | None = None,
+) -> Framed:
+    """Frames of every recording in ``dataset`` left on disk: a ``Framed`` whose ``x`` is ``PackedFrames``.
+
+    The store is a folder ``<cache>/<dataset>-<key>.frames/`` holding ``bits.npy`` (n, L, ceil(N/8)) uint8 and
+    ``y.npy`` (n,), written once: recording by recording into a temporary folder of this process's own (memory
+    stays flat whatever n), then renamed into place, so readers see no store or a whole one. Framing holds an
+    exclusive lock on the cache folder: of several processes starting at once (torchrun's ranks, the Train
+    page and a CLI run), the first frames and the others wait, then read its store. An .npz cache of ``framed``
+    (or a shipped one) is converted instead of framing again. A cache folder that cannot be written falls
+    back to ``framed`` (in memory).
+    """
+    cache_dir = cache_dir or default_cache_dir()
+    stem = _cache_stem(dataset, spec)
+    final = cache_dir / f"{stem}.frames"
+    N = _channels(dataset)
+    store = _open_store(final, N, dataset.sensor_size)
+    if store is not None:
+        return store
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = os.open(cache_dir, os.O_RDONLY)
+    except OSError:
+        return framed(dataset, spec, cache_dir, progress, shipped)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the descriptor closes, also if this process dies
+        store = _open_store(final, N, dataset.sensor_size)  # framed by another process while this one waited
+        if store is not None:
+            return store
+        shutil.rmtree(final, ignore_errors=True)  # a broken store is rebuilt, never trusted
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".tmp", dir=cache_dir))
+        except OSError:
+            return framed(dataset, spec, cache_dir, progress, shipped)
+        try:
+            found = _read_npz(shipped / f"{stem}.npz", spec, N) if shipped else None
+            found = found if found is not None else _read_npz(cache_dir / f"{stem}.npz", spec, N)
+            _write_store(tmp, len(dataset), spec, N, found, _each_frames(dataset, spec, progress))
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():  # another host on a shared folder may have renamed its own first
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        os.close(lock)
+    store = _open_store(final, N, dataset.sensor_size)
+    if store is None:
+        raise DataError(f"{final}: the frame store just written cannot be read back")
+    return store
+
+
+def _write_store(folder: Path, n: int, spec: FrameSpec, N: int, found, each) -> None:
+    """bits.npy and y.npy in ``folder``: from an .npz's ``found`` (bits, y), else framed one by one from ``each``."""
+    width = -(-N // 8)
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
+              "shape": (n, spec.L, width)}
+    y = np.zeros(n, dtype=np.int64)
+    with open(folder / "bits.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        if found is not None:
+            bits, y = found
+            f.write(np.ascontiguousarray(bits, dtype=np.uint8).tobytes())
+        else:
+            for i, (x, label) in enumerate(each):
+                f.write(np.packbits(x, axis=-1).tobytes())
+                y[i] = label
+        f.flush()
+        os.fsync(f.fileno())
+    np.save(folder / "y.npy", np.asarray(y, dtype=np.int64))
+
+
+def _open_store(folder: Path, N: int, sensor_size: tuple[int, int, int]) -> Framed | None:
+    """The store in ``folder`` as a lazy ``Framed``; None when there is none or it does not hold n whole rows."""
+    try:
+        y = np.load(folder / "y.npy")
+        x = PackedFrames.open(folder / "bits.npy", N)
+        size = (folder / "bits.npy").stat().st_size
+    except (OSError, ValueError):
+        return None
+    n, L, _ = x.shape
+    if len(y) != n or size != x.offset + n * x._row:
+        return None
+    return Framed(x, y, sensor_size)
 
 
 def _write_atomic(path: Path, **arrays: np.ndarray) -> None:

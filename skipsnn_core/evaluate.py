@@ -3,6 +3,7 @@
     python -m skipsnn_core.evaluate --checkpoint assets/nmnist_skipsnn.pt --dataset nmnist \\
         --data-dir ../shared/data/nmnist [--split test] [--noise-level 1] [--json]
     python -m skipsnn_core.evaluate ... --sweep 0,1,2,4      # the same over several noise levels
+    torchrun --nproc_per_node=2 -m skipsnn_core.evaluate ...  # batches shared over processes, same figures
 
 Prints accuracy, state updates (and the oracle L/T), gate precision and recall, and the
 synaptic-operation saving against the always-open network with the same weights.
@@ -14,6 +15,7 @@ import argparse
 import json
 import sys
 
+from . import distributed
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS, DataError, FrameSpec
 from .model import SkipSNN
@@ -37,7 +39,8 @@ def check_fits(model: SkipSNN, sensor_size: tuple[int, int, int], dataset: str) 
 
 def run(args: argparse.Namespace) -> list[dict]:
     model = load_checkpoint(args.checkpoint)
-    data = load_split(args.dataset, args.data_dir, args.split, FrameSpec(L=model.meta.get("signal_frames", 50)), quiet=args.json)
+    data = load_split(args.dataset, args.data_dir, args.split, FrameSpec(L=model.meta.get("signal_frames", 50)),
+                      quiet=args.json or not distributed.is_main())
     check_fits(model, data.sensor_size, args.dataset)
     levels = [int(v) for v in args.sweep.split(",")] if args.sweep else [args.noise_level]
     T = model.meta.get("noise", {}).get("T", 300) if args.T is None else args.T
@@ -63,12 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--oracle", action="store_true", help="also the same weights with the gate open exactly on the signal")
     p.add_argument("--limit", type=int, default=None, help="the first N samples of the split only")
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p.add_argument("--backend", choices=("auto", "gloo", "nccl"), default="auto",
+                   help="under torchrun: the process group (auto: nccl on GPUs, gloo on CPUs)")
     args = p.parse_args(argv)
+    distributed.init(args.backend)  # under torchrun each rank evaluates a share of the batches; figures are joined
+    printing = distributed.is_main()
     try:
         results = run(args)
     except (CheckpointError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        distributed.close()
+    if not printing:
+        return 0
     if args.json:
         rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy") if k in r} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))

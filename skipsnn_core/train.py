@@ -3,8 +3,13 @@
     python -m skipsnn_core.train --dataset digits --kind skipsnn --epochs 20 --out assets/digits_skipsnn.pt
     python -m skipsnn_core.train --dataset nmnist --data-dir ../shared/data/nmnist --kind snn ...
     python -m skipsnn_core.train --preset quick --out quick.pt   # about a minute on a laptop CPU (README)
+    torchrun --nproc_per_node=2 -m skipsnn_core.train ...           # every core / GPU (README, "Training at scale")
 
-Every epoch draws fresh noise and signal starts (seeded); validation uses fixed noise.
+Every epoch draws fresh noise and signal starts: each sample's from a generator seeded by (seed, epoch,
+index), so a sample gets the same draw in any batch and on any rank; validation uses fixed noise.
+Batches come from the split's on-disk store through a DataLoader and a DistributedSampler: under
+torchrun every rank takes a disjoint share of each global batch (``--batch-size``), DDP averages the
+gradients, and rank 0 alone prints, shows progress and writes files.
 The loss is MSE(rate, one_hot(y)) + lambda * mean a[t] (SKIPSNN.md); the surrogate
 temperature ``lens`` starts at ``--lens`` and is multiplied by ``--lens-decay`` every
 ``--lens-every`` epochs. After each epoch a resume file (``OUT.resume``) is written
@@ -26,10 +31,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from . import metrics
+from . import distributed, metrics
 from .checkpoint import save_checkpoint
-from .data import DATASETS, DataError, Framed, FrameSpec, Progress, framed, open_dataset
+from .data import DATASETS, DataError, Framed, FrameSpec, Progress, frame_store, open_dataset
 from .device import default_device, describe
 from .model import InferenceOptions, Run, SkipSNN, SkipSNNConfig
 from .noise import embed_batch
@@ -149,8 +156,8 @@ def load_split(
     dataset: str, data_dir: str | None, split: str, spec: FrameSpec, quiet: bool = False, download: bool = False,
     progress: Progress | None = None,
 ) -> Framed:
-    """A split as frames (cached): a bar on stderr as recordings are framed unless ``quiet``, and
-    ``progress(done, total)`` called for each."""
+    """A split as frames left on disk (``frame_store``, read by index): a bar on stderr as recordings are framed
+    unless ``quiet``, and ``progress(done, total)`` called for each."""
     ds = open_dataset(dataset, data_dir, split, download=download)
     bar = None
     if not quiet:
@@ -164,10 +171,44 @@ def load_split(
         if progress:
             progress(done, total)
 
-    data = framed(ds, spec, progress=framing)
+    data = frame_store(ds, spec, progress=framing)
     if bar:
         bar.close()
     return data
+
+
+class Recordings(Dataset):
+    """A framed split for a DataLoader: item i is (i, frames (L, N) uint8, label), read from disk when the split
+    is a store. The index travels with the frames: it seeds the sample's noise."""
+
+    def __init__(self, data: Framed):
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data.y)
+
+    def __getitem__(self, i: int) -> tuple[int, torch.Tensor, int]:
+        return i, torch.from_numpy(self.data.x[i]), int(self.data.y[i])
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The seed of one training sample's draw (shift, start, noise) in one epoch."""
+    return ((seed * 100_003 + epoch) * 1_000_003 + index) % 2**63
+
+
+def training_batch(signals: torch.Tensor, rows: Sequence[int], cfg: TrainConfig, epoch: int,
+                   sensor: tuple[int, int, int]) -> torch.Tensor:
+    """Signals (B, L, N) of the samples ``rows`` shifted (``cfg.shift``) and placed in fresh noise: x (B, T, N) float.
+
+    Each sample's draw comes from its own generator (``sample_seed``), never from the batch's order: a 2-rank
+    run's halves of a global batch are exactly the rows a 1-rank run makes of it.
+    """
+    xs = []
+    for sig, i in zip(signals, rows):
+        g = torch.Generator().manual_seed(sample_seed(cfg.seed, epoch, int(i)))
+        one = shift_frames(sig[None].float(), sensor, cfg.shift, g)
+        xs.append(embed_batch(one, cfg.T, level=cfg.noise_level, sensor=sensor, generator=g)[0])
+    return torch.cat(xs)
 
 
 def noisy_batch(data: Framed, rows: range, noise: NoiseSpec, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -213,6 +254,32 @@ class _Tally:
         self.recall.append(r)
         self.visible_recall.append(metrics.gate_precision_recall(gate, visible)[1][visible.any(1)])
 
+    @classmethod
+    def joined(cls, parts: Sequence["_Tally"]) -> "_Tally":
+        """One tally of ``parts`` in their order: the per-sample lists concatenated, the counts summed."""
+        whole = cls()
+        for part in parts:
+            whole.correct += part.correct
+            whole.silent += part.silent
+            for name in ("ops", "updates", "precision", "recall", "visible_recall"):
+                getattr(whole, name).extend(getattr(part, name))
+        return whole
+
+
+class _NoisyBatches(Dataset):
+    """Evaluation batch b: rows b*B .. of a split in fixed noise (``noisy_batch``), as (b, x, mask, y)."""
+
+    def __init__(self, data: Framed, n: int, noise: NoiseSpec, seed: int, batch_size: int):
+        self.data, self.n, self.noise, self.seed, self.batch_size = data, n, noise, seed, batch_size
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __getitem__(self, b: int):
+        rows = range(b * self.batch_size, min((b + 1) * self.batch_size, self.n))
+        x, mask = noisy_batch(self.data, rows, self.noise, self.seed)
+        return b, x, mask, torch.from_numpy(self.data.y[rows.start : rows.stop])
+
 
 def evaluate(
     model: SkipSNN,
@@ -250,16 +317,18 @@ def evaluate_thresholds(
 ) -> list[dict]:
     """``evaluate`` at each gate threshold, equal to calling it once per threshold, but the noise, the input
     projection and the runs no threshold changes (forced open, oracle) are made once per batch.
-    ``progress(done, total)`` after each batch."""
+    ``progress(done, total)`` after each batch (of this rank's).
+
+    Under torchrun each rank runs a disjoint share of the batches (a DistributedSampler over batch numbers),
+    each batch exactly as one process would form it; the per-batch tallies are gathered and joined in batch
+    order, so every figure equals a single-process evaluation's bit for bit."""
     dev, cfg = model.device, model.config
     n = len(data.y) if limit is None else min(limit, len(data.y))
-    gated, forced = [_Tally() for _ in thetas], _Tally()
-    oracle_correct = 0
-    batches = range(0, n, batch_size)
-    for b, i in enumerate(batches):
-        rows = range(i, min(i + batch_size, n))
-        x, mask = noisy_batch(data, rows, noise, seed)
-        y = torch.from_numpy(data.y[rows.start : rows.stop])
+    batches = _NoisyBatches(data, n, noise, seed, batch_size)
+    sampler = DistributedSampler(batches, distributed.world(), distributed.rank(), shuffle=False) if distributed.world() > 1 else None
+    parts: dict[int, tuple[list[_Tally], _Tally, int]] = {}  # batch number -> its gated tallies, forced one, oracle hits
+    for done, (b, x, mask, y) in enumerate(DataLoader(batches, batch_size=None, sampler=sampler), 1):
+        gated, forced, oracle_correct = [_Tally() for _ in thetas], _Tally(), 0
         settings = [(None, InferenceOptions(controller_theta=theta)) for theta in thetas]
         if cfg.controller:  # a plain SNN's gate never closes: its own run is the forced-open one
             settings.append(("open", InferenceOptions()))
@@ -274,9 +343,15 @@ def evaluate_thresholds(
             forced.add(model, next(runs), y, events, mask, visible, False)
         if oracle:
             oracle_correct += int((metrics.decode(next(runs).rates.cpu()) == y).sum())
+        parts[int(b)] = (gated, forced, oracle_correct)
         if progress:
-            progress(b + 1, len(batches))
-    forced = forced if cfg.controller else gated[0]
+            progress(done, len(sampler) if sampler is not None else len(batches))
+    for rank_parts in distributed.gather(parts) if distributed.world() > 1 else []:
+        parts.update(rank_parts)  # a batch the sampler gave two ranks (padding) is the same batch twice
+    order = [parts[b] for b in sorted(parts)]
+    gated = [_Tally.joined([part[0][j] for part in order]) for j in range(len(thetas))]
+    forced = _Tally.joined([part[1] for part in order]) if cfg.controller else gated[0]
+    oracle_correct = sum(part[2] for part in order)
     open_ops = torch.cat(forced.ops).double().sum()
     return [{
         "accuracy": tally.correct / n,
@@ -303,9 +378,15 @@ def train(
 
     ``resume_file``: write ``OUT.resume`` after each epoch (the CLI's --resume); the Train page runs without.
     A run stopped through ``hooks`` raises ``Stopped`` before anything is written to ``cfg.out``.
+    Under torchrun (``distributed.init()`` first) every rank calls this: ``cfg.batch_size`` is the global batch,
+    split evenly over the ranks; rank 0 alone prints and writes; every rank returns the same model and figures.
     """
     from tqdm import tqdm
 
+    world, rank = distributed.world(), distributed.rank()
+    quiet = quiet or not distributed.is_main()
+    if cfg.batch_size % world:
+        raise ValueError(f"--batch-size {cfg.batch_size} is the global batch: it must divide evenly over {world} processes")
     torch.manual_seed(cfg.seed)
     device = default_device()
     spec = FrameSpec(L=cfg.L)
@@ -327,8 +408,11 @@ def train(
     history: list[dict] = []
     start_epoch = 0
     resume_path = Path(cfg.out + ".resume")
-    if resume and resume_path.is_file():
-        state = torch.load(resume_path, map_location=device, weights_only=True)
+    state = None
+    if resume and distributed.is_main() and resume_path.is_file():
+        state = torch.load(resume_path, map_location="cpu", weights_only=True)
+    state = distributed.broadcast(state)  # rank 0's file: other machines need not see it
+    if state is not None:
         if state["train_config"] != asdict(cfg):
             raise SystemExit(f"{resume_path}: was written by a different training configuration; remove it or match it")
         model.load_state_dict(state["model"])
@@ -337,45 +421,57 @@ def train(
         if not quiet:
             print(f"resuming from {resume_path} at epoch {start_epoch + 1}", file=sys.stderr)
     if not quiet:
-        print(f"training {cfg.kind} on {cfg.dataset} ({len(train_data.y)} train, {len(test_data.y)} test) on {describe(device)}", file=sys.stderr)
+        ranks = f", {world} processes" if world > 1 else ""
+        print(f"training {cfg.kind} on {cfg.dataset} ({len(train_data.y)} train, {len(test_data.y)} test) on {describe(device)}{ranks}",
+              file=sys.stderr)
 
+    # Every parameter is in every step's graph (the controller's hidden input is detached, not its weights), but
+    # find_unused_parameters makes DDP reduce a parameter some rank's step left out instead of waiting for it.
+    net = model if world == 1 else DistributedDataParallel(
+        model, device_ids=[device.index or torch.cuda.current_device()] if device.type == "cuda" else None,
+        find_unused_parameters=True)
+    recordings = Recordings(train_data)
+    # shuffled as before: randperm(n) from a generator seeded seed * 100_003 + epoch, then rank r takes rows r::world
+    sampler = DistributedSampler(recordings, world, rank, shuffle=True, seed=cfg.seed * 100_003)
+    loader = DataLoader(recordings, batch_size=cfg.batch_size // world, sampler=sampler)
     started = time.perf_counter()
-    per_epoch = -(-len(train_data.y) // cfg.batch_size)  # batches
+    per_epoch = len(loader)  # batches
     for epoch in range(start_epoch, cfg.epochs):
-        if cfg.max_minutes and time.perf_counter() - started > 60 * cfg.max_minutes:
+        spent = bool(cfg.max_minutes and time.perf_counter() - started > 60 * cfg.max_minutes)
+        if distributed.broadcast(spent):  # rank 0's clock decides for all, or the ranks would part ways
             if not quiet:
                 print(f"stopping after {epoch} epochs: --max-minutes {cfg.max_minutes} spent", file=sys.stderr)
             break
         model.train()
         lens = lens_at(cfg, epoch)
-        g = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        order = torch.randperm(len(train_data.y), generator=g)
-        bar = tqdm(range(0, len(order), cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=quiet, file=sys.stderr)
-        t0, total_loss, total_gate = time.perf_counter(), 0.0, 0.0
-        for k, i in enumerate(bar):
+        sampler.set_epoch(epoch)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=quiet, file=sys.stderr)
+        t0, total_loss, total_gate, seen = time.perf_counter(), 0.0, 0.0, 0
+        for k, (idx, sig, y) in enumerate(bar):
             hooks.check()
-            idx = order[i : i + cfg.batch_size].numpy()
-            sig = shift_frames(torch.from_numpy(train_data.x[idx]).float(), train_data.sensor_size, cfg.shift, g)
-            x, _, _ = embed_batch(sig, cfg.T, level=cfg.noise_level, sensor=train_data.sensor_size, generator=g)
-            y = torch.from_numpy(train_data.y[idx]).to(device)
-            run = model.simulate(x.to(device), lens=lens)
+            x = training_batch(sig, idx.tolist(), cfg, epoch, train_data.sensor_size)
+            y = y.to(device)
+            run = net(x.to(device), lens=lens)
             loss = F.mse_loss(run.rates, F.one_hot(y, n_classes).float())
             if model_cfg.controller:
                 loss = loss + cfg.lam * run.penalty()
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # DDP: gradients averaged over ranks, i.e. those of the global batch's mean loss
             opt.step()
             loss_value, open_share = loss.item(), run.gate.mean().item()
             total_loss += loss_value * len(idx)
             total_gate += open_share * len(idx)
+            seen += len(idx)
             bar.set_postfix(loss=f"{loss_value:.4f}", open=f"{open_share:.2f}")
             if hooks.batch:
                 hooks.batch(epoch * per_epoch + k + 1, cfg.epochs * per_epoch)
+        train_seconds = time.perf_counter() - t0
+        total_loss, total_gate, seen = distributed.total([total_loss, total_gate, seen])
         model.eval()
         val = evaluate(model, test_data, noise, batch_size=cfg.batch_size)
         row = {
-            "epoch": epoch + 1, "lens": lens, "loss": total_loss / len(order), "train_open": total_gate / len(order),
-            "seconds": round(time.perf_counter() - t0, 1),
+            "epoch": epoch + 1, "lens": lens, "loss": total_loss / seen, "train_open": total_gate / seen,
+            "seconds": round(time.perf_counter() - t0, 1), "samples_per_s": round(seen / max(train_seconds, 1e-9), 1),
             **{k: val[k] for k in ("accuracy", "state_updates", "gate_precision", "gate_recall", "synops_saving")},
         }
         history.append(row)
@@ -383,7 +479,7 @@ def train(
             print(json.dumps(row), file=sys.stderr)
         if hooks.epoch:
             hooks.epoch(row, model, test_data)
-        if resume_file:
+        if resume_file and distributed.is_main():
             _save_resume(resume_path, model, opt, cfg, epoch, history)
 
     hooks.check()
@@ -401,9 +497,12 @@ def train(
         "history": history,
         "epochs_run": len(history),
         "device": describe(device),
+        **({"processes": world} if world > 1 else {}),
     }
-    save_checkpoint(model, cfg.out, meta)
-    resume_path.unlink(missing_ok=True)
+    if distributed.is_main():
+        save_checkpoint(model, cfg.out, meta)
+        resume_path.unlink(missing_ok=True)
+    distributed.barrier()  # no rank returns before the checkpoint is there
     return model, figures
 
 
@@ -432,7 +531,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lam", type=float, default=d.lam, help="gate penalty weight lambda")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="the global batch: under torchrun each of the N processes takes batch-size / N of it")
     p.add_argument("--lens", type=float, default=d.lens, help="initial surrogate temperature")
     p.add_argument("--lens-decay", type=float, default=d.lens_decay)
     p.add_argument("--lens-every", type=int, default=d.lens_every)
@@ -443,6 +543,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")
     p.add_argument("--download", action="store_true", help="let tonic download DVS Gesture / SHD into --data-dir (online)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--backend", choices=("auto", "gloo", "nccl"), default="auto",
+                   help="torchrun's process group: auto is nccl on GPUs, gloo on CPUs ($SKIPSNN_DIST_BACKEND also sets it)")
     return p
 
 
@@ -454,14 +556,20 @@ def main(argv: list[str] | None = None) -> None:
         parser.set_defaults(**preset_values(chosen, default_device()))  # flags given still win
     args = vars(parser.parse_args(argv))
     resume, quiet, download = args.pop("resume"), args.pop("quiet"), args.pop("download")
+    backend = args.pop("backend")
     args.pop("preset")
     cfg = TrainConfig(**args)
     command = "python -m skipsnn_core.train " + shlex.join(argv)
+    distributed.init(backend)  # under torchrun: join its process group; else world size 1
+    printing = distributed.is_main()
     try:
         _, figures = train(cfg, command=command, resume=resume, quiet=quiet, download=download)
     except (DataError, ValueError) as e:  # bad data folders, a sensor the reference noise cannot use
         raise SystemExit(f"error: {e}") from None
-    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}))
+    finally:
+        distributed.close()
+    if printing:
+        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}))
 
 
 if __name__ == "__main__":

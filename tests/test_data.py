@@ -206,3 +206,38 @@ def test_missing_tonic_dataset_is_clear(tmp_path):
         open_dataset("shd", tmp_path, "train")
     with pytest.raises(DataError, match="needs a data folder"):
         open_dataset("nmnist", None)
+
+
+def test_frame_store_reads_by_index_what_framed_holds_in_memory(nmnist_dir, tmp_path):
+    """The on-disk store answers x[i], x[a:b], x[[i, j]] and x[-1] as the in-memory frames; it is written once
+    (framed() and a second frame_store() read it back without framing), and survives pickling (DataLoader workers)."""
+    import pickle
+
+    from skipsnn_core.data import PackedFrames, frame_store
+
+    ds = NMNISTFolder(nmnist_dir, "test")
+    ds.files, ds.labels = ds.files[:7], ds.labels[:7]
+    memory = framed(ds, cache_dir=tmp_path / "memory")
+    store = frame_store(ds, cache_dir=tmp_path / "store")
+    assert isinstance(store.x, PackedFrames) and store.x.shape == memory.x.shape and np.array_equal(store.y, memory.y)
+    for index in (0, 6, -1, slice(2, 5), slice(1, 7, 3), [4, 0, 4], np.array([5, 1])):
+        assert np.array_equal(store.x[index], memory.x[index]), index
+    assert np.array_equal(pickle.loads(pickle.dumps(store.x))[3], memory.x[3])
+    assert [p.name.endswith(".frames") for p in (tmp_path / "store").iterdir()] == [True], "one folder, no temporary"
+    never = lambda d, t: pytest.fail("framed again")  # noqa: E731
+    assert np.array_equal(framed(ds, cache_dir=tmp_path / "store", progress=never).x, memory.x)
+    assert np.array_equal(frame_store(ds, cache_dir=tmp_path / "store", progress=never).x[:], memory.x)
+    converted = frame_store(ds, cache_dir=tmp_path / "memory", progress=never)  # from framed()'s .npz, not framing
+    assert np.array_equal(converted.x[:], memory.x)
+
+
+def test_a_truncated_store_is_rebuilt_not_trusted(nmnist_dir, tmp_path):
+    from skipsnn_core.data import frame_store
+
+    ds = NMNISTFolder(nmnist_dir, "test")
+    ds.files, ds.labels = ds.files[:3], ds.labels[:3]
+    first = frame_store(ds, cache_dir=tmp_path)
+    bits = next(tmp_path.glob("*.frames")) / "bits.npy"
+    bits.write_bytes(bits.read_bytes()[:-10])
+    again = frame_store(ds, cache_dir=tmp_path)
+    assert np.array_equal(again.x[:], first.x[:]) and bits.stat().st_size > 0

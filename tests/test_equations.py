@@ -1033,7 +1033,8 @@ def test_load_split_frames_every_recording_with_a_progress_bar(nmnist_folder, mo
     real = train_mod.open_dataset
     monkeypatch.setattr(train_mod, "open_dataset", lambda *a, **k: opened.append(k) or real(*a, **k))
     data = train_mod.load_split("nmnist", str(nmnist_folder), "test", FrameSpec(L=6))  # defaults: not quiet, no download
-    assert data.x.shape == (2, 6, 2312) and data.sensor_size == (34, 34, 2) and data.x.any()
+    assert data.x.shape == (2, 6, 2312) and data.sensor_size == (34, 34, 2) and data.x[:].any()
+    assert not isinstance(data.x, np.ndarray), "training reads the split from its on-disk store, by index"
     assert opened == [{"download": False}]
     (bar,) = fake_tqdm
     assert (bar.desc, bar.total, bar.n, bar.closed) == ("frames nmnist/test", 2, 2, True), "one step per recording"

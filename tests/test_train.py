@@ -104,3 +104,45 @@ def test_evaluate_cli_errors_are_clear(cfg, tmp_path, capsys):
     assert evaluate.main(["--checkpoint", str(bad), "--dataset", "digits"]) == 2
     broken = capsys.readouterr()
     assert "bad.pt" in broken.err and "Traceback" not in broken.err
+
+
+def test_a_training_sample_gets_the_same_draw_in_any_batch():
+    """Shift, start and noise come from (seed, epoch, sample index): rows 0-3 in one batch or in two halves (two
+    ranks' shares of a global batch) are the same tensors; another epoch or seed draws others."""
+    import torch
+
+    from skipsnn_core.train import training_batch
+
+    cfg = TrainConfig(T=30, L=6, noise_level=2, shift=2, seed=5)
+    sig = (torch.rand(4, 6, 2312, generator=torch.Generator().manual_seed(1)) < 0.05).to(torch.uint8)
+    whole = training_batch(sig, [10, 11, 12, 13], cfg, 3, (34, 34, 2))
+    halves = torch.cat([training_batch(sig[:2], [10, 11], cfg, 3, (34, 34, 2)),
+                        training_batch(sig[2:], [12, 13], cfg, 3, (34, 34, 2))])
+    assert whole.shape == (4, 30, 2312) and torch.equal(whole, halves)
+    assert torch.equal(training_batch(sig[2:3], [12], cfg, 3, (34, 34, 2))[0], whole[2]), "alone as in a batch"
+    assert not torch.equal(whole, training_batch(sig, [10, 11, 12, 13], cfg, 4, (34, 34, 2))), "a new epoch, new noise"
+    assert not torch.equal(whole, training_batch(sig, [10, 11, 12, 13], replace(cfg, seed=6), 3, (34, 34, 2)))
+
+
+def test_tonic_nmnist_layout_trains_on_train_and_evaluates_on_test(nmnist_dir, tmp_path, monkeypatch, capsys):
+    """--data-dir at tonic's NMNIST root (Train/<digit>/*.bin, Test/<digit>/*.bin): trained on Train/, measured on Test/."""
+    import shutil
+
+    from skipsnn_core import evaluate
+    from skipsnn_core.data import NMNISTFolder
+
+    monkeypatch.setenv("SKIPSNN_CACHE", str(tmp_path / "cache"))
+    src = NMNISTFolder(nmnist_dir, "all")
+    for part, picks in (("Train", range(0, 12)), ("Test", range(12, 17))):
+        for i in picks:
+            dest = tmp_path / "root" / "NMNIST" / part / str(src.labels[i])
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src.files[i], dest / f"{i:05d}.bin")
+    out = tmp_path / "tonic.pt"
+    train_mod.main(["--dataset", "nmnist", "--data-dir", str(tmp_path / "root"), "--hidden", "16", "--T", "30", "--L", "10",
+                    "--epochs", "1", "--batch-size", "4", "--out", str(out), "--quiet"])
+    assert json.loads(capsys.readouterr().out)["n_samples"] == 5, "figures on Test/"
+    assert load_checkpoint(out, "cpu").meta["train_config"]["data_dir"] == str(tmp_path / "root")
+    assert evaluate.main(["--checkpoint", str(out), "--dataset", "nmnist", "--data-dir", str(tmp_path / "root"),
+                          "--split", "train", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_samples"] == 12
