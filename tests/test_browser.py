@@ -173,6 +173,34 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     assert page.problems == [] and page.outside == []
 
 
+def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(browser, served):
+    """The reviewer's case: Select steps, then one drag across the gate of a chart just drawn (no zoom before)."""
+    pg = browser.new_page(viewport={"width": 1600, "height": 1400})
+    pg.goto(served + "/?sample=3&noise=1")
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    idle(pg)
+    pg.locator(".skipsnn-player button[data-act='select']").click()
+    x0, y = pg.evaluate(GATE_POINT, [60, 0.5])
+    x1, _ = pg.evaluate(GATE_POINT, [75, 0.5])
+    pg.mouse.move(x0, y)
+    pg.mouse.down()
+    pg.mouse.move((x0 + x1) / 2, y + 2, steps=4)
+    pg.mouse.move(x1, y + 4, steps=4)
+    pg.mouse.up()
+    try:
+        pg.wait_for_function("() => (new URLSearchParams(location.search).get('edits') || '').length > 0", timeout=60_000)
+    except Exception:
+        raise AssertionError(f"a drag across steps 60-75 of a fresh chart made no edit: {pg.url}")
+    runs = parse_edits(pg.evaluate("() => new URLSearchParams(location.search).get('edits')"), 300)
+    assert len(runs) == 1 and runs[0][2] == 1 and 58 <= runs[0][0] <= 62 and 73 <= runs[0][1] <= 77, runs
+    a, b, _ = runs[0]
+    pg.wait_for_function(  # drawn: every step of the edit is admitted in the redrawn gate
+        "([a, b]) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
+        ".find(d => d.name === 'gate').customdata; return g.slice(a, b + 1).every(c => c.startsWith('admitted')); }",
+        arg=[a, b], timeout=60_000)
+    pg.close()
+
+
 ROW_POINT = """(row) => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
     const fl = gd._fullLayout, tr = gd._fullData.find(d => d.type === 'heatmap');
     const xa = fl['xaxis' + tr.xaxis.slice(1)], ya = fl['yaxis' + tr.yaxis.slice(1)], box = gd.getBoundingClientRect();

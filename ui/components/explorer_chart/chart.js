@@ -101,7 +101,9 @@ export function draw(component) {
       if (act === "select") {
         const on = b.getAttribute("aria-pressed") !== "true";
         b.setAttribute("aria-pressed", String(on));
-        if (st.drawn) window.Plotly.relayout(st.gd, { dragmode: on ? "select" : "zoom" });
+        // With the dragmode alone, a freshly drawn chart kept its zoom drag handlers and a box drag selected nothing
+        // until an axis was redrawn (a zoom and reset): re-setting the time axis' own range redraws them now.
+        if (st.drawn) window.Plotly.relayout(st.gd, { dragmode: on ? "select" : "zoom", "xaxis2.range": st.gd._fullLayout.xaxis2.range.slice() });
         return;
       }
       if (act === "play") { st.speed = Number(b.dataset.speed); play(st); }
@@ -176,7 +178,11 @@ function listen(st) {
     const row = ((ev && ev.points) || []).find((p) => p.data.type === "heatmap" && p.customdata); // a hidden raster row
     if (row) st.setTriggerValue("neuron", Number(row.customdata[0]));
   });
-  st.gd.on("plotly_selected", (ev) => send(gateSteps(ev && ev.points)));
+  st.gd.on("plotly_selected", (ev) => {
+    send(gateSteps(ev && ev.points));
+    // Plotly keeps the box with resize handles; the next drag would resize it instead of picking new steps.
+    if (ev && ev.selections && ev.selections.length) window.Plotly.relayout(st.gd, { selections: [] });
+  });
 }
 
 function seek(st, t) {
