@@ -106,6 +106,11 @@ class ViewOptions:
     gate: GateChoice = "controller"  # who decides: the controller, the oracle (open on the signal only), always open
     edits: str = ""  # steps forced open or closed on top of the controller, compact form (parse_edits)
 
+    @property
+    def forced_edits(self) -> str:
+        """The edits this view runs with: they apply on top of the controller only (run_trace)."""
+        return self.edits if self.gate == "controller" else ""
+
 
 def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
     override = None
@@ -113,9 +118,9 @@ def run_trace(model: SkipSNN, sample: Sample, view: ViewOptions) -> Trace:
         override = sample.signal.long()
     elif view.gate == "open":
         override = "open"
-    elif view.edits:  # "what if it had looked here?": the controller decides except where the user forced the gate
+    elif view.forced_edits:  # "what if it had looked here?": the controller decides except where the user forced the gate
         T = sample.x.shape[0]
-        override = edits_override(parse_edits(view.edits, T), T)
+        override = edits_override(parse_edits(view.forced_edits, T), T)
     return model.trace(
         sample.x[None], controller_theta=view.controller_theta, gate_mode=view.gate_mode, bias_offset=view.bias_offset,
         gate_override=override,
@@ -170,6 +175,52 @@ def summarize(sample: Sample, trace: Trace) -> Summary:
         open_confidence=float(trace.forced_open.confidence[0]),
         open_correct=open_prediction == sample.label >= 0,
         open_silent=open_prediction == SILENT,
+    )
+
+
+@dataclass(frozen=True)
+class GateStory:
+    """When the gate opened for the signal, how late, and what it let through: sample 0 of a trace.
+
+    ``first_open`` is the first admitted frame inside the signal window (None: none was); ``delay`` its distance
+    from the window's first frame, in steps (= ms). Frame 0 is always admitted and counts as a noise frame.
+    """
+
+    signal_start: int
+    signal_frames: int
+    first_open: int | None
+    signal_admitted: int
+    noise_frames: int
+    noise_admitted: int
+    synops_saving: float
+
+    @property
+    def delay(self) -> int | None:
+        return None if self.first_open is None else self.first_open - self.signal_start
+
+    def text(self) -> str:
+        a, b = self.signal_start, self.signal_start + self.signal_frames - 1
+        if self.first_open is None:
+            seen = f"The gate admitted none of the digit's {self.signal_frames} frames (t = {a}–{b} ms)"
+        else:
+            late = "at once" if self.delay == 0 else f"{self.delay} ms late"
+            seen = (f"The digit came at t = {a}–{b} ms; the gate first let one of its frames in at t = {self.first_open} "
+                    f"({late}) and admitted {self.signal_admitted} of its {self.signal_frames}")
+        return (f"{seen}, and {self.noise_admitted} of the {self.noise_frames} noise frames. Synaptic work saved against "
+                f"the gate forced open: {percent(self.synops_saving)}.")
+
+
+def gate_story(sample: Sample, trace: Trace, summary: Summary) -> GateStory:
+    gate, signal = trace.gate[0].numpy(), sample.signal.numpy()
+    inside = np.flatnonzero(gate & signal)
+    return GateStory(
+        signal_start=int(np.flatnonzero(signal)[0]) if signal.any() else sample.start,
+        signal_frames=int(signal.sum()),
+        first_open=int(inside[0]) if len(inside) else None,
+        signal_admitted=len(inside),
+        noise_frames=int((~signal).sum()),
+        noise_admitted=int((gate & ~signal).sum()),
+        synops_saving=summary.synops_saving,
     )
 
 

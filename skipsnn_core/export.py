@@ -50,10 +50,15 @@ def prepare(model: SkipSNN, data: Framed, spec: SampleSpec, view: ViewOptions, s
     return Exported(sample, trace, classes, {**settings, "sample": asdict(spec), "view": asdict(view)})
 
 
+def edits_of(e: Exported) -> str:
+    """The gate edits the exported run was made with (marked on its gate, as on the page)."""
+    return ViewOptions(**e.settings["view"]).forced_edits if "view" in e.settings else ""
+
+
 def to_html(e: Exported) -> str:
     from .figures import explorer_figure
 
-    fig = explorer_figure(e.sample, e.trace, e.classes, meta=e.settings)
+    fig = explorer_figure(e.sample, e.trace, e.classes, meta=e.settings, edits=edits_of(e))
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
 
 
@@ -92,7 +97,7 @@ def to_png(e: Exported) -> bytes:
         raise RuntimeError("PNG export needs kaleido (pip install kaleido) and a Chrome or Chromium it can find") from None
     import plotly.graph_objects as go
 
-    figure, _ = explorer_base(e.sample, e.trace, e.classes, meta=e.settings)
+    figure, _ = explorer_base(e.sample, e.trace, e.classes, meta=e.settings, edits=edits_of(e))
     return go.Figure(figure).to_image(format="png", width=1600, height=900, scale=2)
 
 

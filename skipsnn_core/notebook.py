@@ -162,7 +162,8 @@ class Explorer(anywidget.AnyWidget):
             self._sample = make_sample(self._data, spec)
         self._trace = run_trace(self.model, self._sample, self.view)
         meta = {"sample": spec.__dict__, "view": self.view.__dict__}
-        self.payload = explorer_payload(self._sample, self._trace, self.classes, height=self._height, meta=meta).decode()
+        self.payload = explorer_payload(self._sample, self._trace, self.classes, height=self._height, meta=meta,
+                                        edits=self.view.forced_edits).decode()
         self.error = ""
 
     @traitlets.validate("edits")

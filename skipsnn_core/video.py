@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from .explore import Sample, events_at
+from .explore import Sample, ViewOptions, events_at
 from .figures.common import CLASS_COLORS, CLOSED, OFF, ON, OPEN, hex_rgb
 from .figures.explorer import Cursor
 from .model import Trace
@@ -169,7 +169,8 @@ def video_figure(sample: Sample, trace: Trace, classes, settings: dict, options:
 
     from .figures import explorer_base
 
-    figure, cursor = explorer_base(sample, trace, classes, height=options.height, meta=settings)
+    edits = ViewOptions(**settings["view"]).forced_edits if "view" in settings else ""
+    figure, cursor = explorer_base(sample, trace, classes, height=options.height, meta=settings, edits=edits)
     figure = copy.deepcopy(figure)
     data, layout = figure["data"], figure["layout"]
     for i in (cursor.on, cursor.off, *cursor.lines):  # the moving parts are drawn per frame

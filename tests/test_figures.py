@@ -97,6 +97,28 @@ def test_panels_show_their_thresholds_and_name_what_the_pointer_is_over():
     assert "hidden neuron %{customdata[0]}" in rows["hovertemplate"]
 
 
+def test_forced_steps_carry_a_mark_and_a_hover_of_their_own_and_hover_names_the_frame_under_the_pointer():
+    sample, _ = sample_and_trace(scale=30)
+    torch.manual_seed(0)
+    model = SkipSNN(SkipSNNConfig(n_hidden=64)).eval()
+    view = ViewOptions(edits="o60-75,c130-140")
+    trace = run_trace(model, sample, view)
+    spec = explorer_figure(sample, trace, CLASSES, edits=view.forced_edits).to_dict()
+    by_name = {t.get("name"): t for t in spec["data"]}
+    marks = by_name["forced by you"]
+    assert values(marks["x"]) == [*range(60, 76), *range(130, 141)]
+    assert marks["marker"]["symbol"] == ["triangle-down"] * 16 + ["x-thin-open"] * 11, "open and closed marked apart"
+    gate = list(by_name["gate"]["customdata"])
+    assert gate[65] == "admitted (forced open by you)" and gate[135] == "skipped (forced closed by you)"
+    assert not any("by you" in c for c in gate[:60] + gate[76:130] + gate[141:]), "the controller's own steps say nothing"
+    plain = explorer_figure(sample, trace, CLASSES).to_dict()
+    assert "forced by you" not in {t.get("name") for t in plain["data"]}
+    events = by_name["events per frame"]
+    assert len(set(values(events["y"]))) == 1, "one hover row: the nearest point is the frame under the pointer"
+    counts = np.count_nonzero(sample.x.numpy(), axis=1)
+    assert [c.split(" events")[0] for c in events["customdata"][::50]] == [str(c) for c in counts[::50]]
+
+
 def test_training_curves_plot_the_history_on_the_whole_run_axis():
     from skipsnn_core.figures import training_curves
 

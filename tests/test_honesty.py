@@ -88,3 +88,36 @@ def test_gate_edits_round_trip_and_bad_ones_are_named():
     for bad in ("x12", "o12-", "o-5", "o0", "o250-300", "c20-10", "o1e3"):
         with pytest.raises(ValueError, match="gate edit"):
             parse_edits(bad, 300)
+
+
+def test_the_gate_story_counts_what_the_trace_admitted():
+    """The line over the chart (when the gate opened for the digit, how late, what it let through) from the
+    real shipped model, against a count made here step by step."""
+    from pathlib import Path
+
+    from skipsnn_core import load_checkpoint
+    from skipsnn_core.data import FrameSpec, framed, open_dataset
+    from skipsnn_core.explore import ViewOptions, gate_story, make_sample, run_trace
+
+    assets = Path(__file__).resolve().parents[1] / "assets"
+    model = load_checkpoint(assets / "digits_skipsnn.pt")
+    data = framed(open_dataset("digits", None, "test"), FrameSpec(), shipped=assets / "frames")
+    for spec, view in ((SampleSpec(index=3, noise_level=1, start=120), ViewOptions()),
+                       (SampleSpec(index=3, noise_level=1, start=120), ViewOptions(controller_theta=1.9)),
+                       (SampleSpec(index=3, noise_level=1, start=120), ViewOptions(edits="c1-299"))):
+        sample = make_sample(data, spec)
+        trace = run_trace(model, sample, view)
+        story = gate_story(sample, trace, summarize(sample, trace))
+        gate = trace.gate[0].tolist()
+        signal_steps = [t for t in range(300) if sample.signal[t]]
+        admitted_inside = [t for t in signal_steps if gate[t]]
+        assert story.signal_start == 120 and story.signal_frames == len(signal_steps)
+        assert story.signal_admitted == len(admitted_inside)
+        assert story.first_open == (admitted_inside[0] if admitted_inside else None)
+        assert story.noise_admitted == sum(g for t, g in enumerate(gate) if not sample.signal[t])
+        assert story.noise_frames + story.signal_frames == 300
+        if admitted_inside:
+            assert f"at t = {admitted_inside[0]} " in story.text() and f"{story.delay} ms late" in story.text() or story.delay == 0
+        else:
+            assert "none of the digit's" in story.text()
+    assert story.first_open is None and story.noise_admitted == 1, "everything forced closed: only frame 0 (always open)"

@@ -211,7 +211,7 @@ def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptio
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     return explorer_payload(_sample, _trace, classes, height=640 if projector else 900,
                             meta={"sample": spec.__dict__, "view": view.__dict__}, full_range=full_range,
-                            projector=projector).decode()
+                            projector=projector, edits=view.forced_edits).decode()
 
 
 # What one setting of one sample costs, shared by every session while any is here (ui/presence.py clears it

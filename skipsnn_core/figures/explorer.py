@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import plotly.io
 from plotly.subplots import make_subplots
 
-from ..explore import Sample, events_at
+from ..explore import Sample, edits_override, events_at, parse_edits
 from ..model import Readout, Trace
 from .common import (CLASS_COLORS, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
                      layout_image, padded, zoomed_range)
@@ -91,7 +91,7 @@ def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
 PANELS = {
     "events": (0.1, "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
                     " <span style='color:#8a6500'>■ true signal</span>" % (OPEN, "#5f6670")),
-    "gate": (0.07, "Gate: open steps admit the next frame"),
+    "gate": (0.07, "Gate: frame t admitted (open) or skipped · a controller spike at t−1 admits frame t · ▼ forced by you"),
     "controller": (0.18, "Controller membrane · ▲ P10 ★ P100 pulses (P1, P2 every step / every other)"),
     "hidden": (0.27, "Hidden raster (active neurons by first spike)"),
     "output": (0.2, "Output membranes and spikes (teal: predicted class, dashed: true class)"),
@@ -149,13 +149,15 @@ def _scatter(axis: str, **props) -> dict:
 
 
 def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                  full_range: bool = False, projector: bool = False) -> tuple[dict, Cursor]:
+                  full_range: bool = False, projector: bool = False, edits: str = "") -> tuple[dict, Cursor]:
     """Every panel on one time axis, the cursor at t = 0, no animation: the figure (a plain dict, as Plotly takes
     it) both the live chart and ``explorer_figure`` are made from. Sample 0 of the trace.
 
     ``meta`` lands in ``layout.meta`` (the view that drew it: lets a browser test see which rerun it shows).
     ``full_range``: membrane axes span the whole curves; by default they are clipped around the thresholds,
     so the crossings that decide the gate and the outputs stay visible next to peaks of 60.
+    ``edits``: the gate edits the trace ran with (ViewOptions.edits); the steps they forced are marked on the gate
+    and named in its hover, so a forced step never looks like the controller's own.
     """
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
@@ -188,8 +190,11 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     a = axis["events"]
     images.append(layout_image("events per frame", bar_image(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
     status = np.where(gate, "admitted", "skipped") + np.where(sample.signal.numpy(), " · signal", "")
-    data.append(_scatter(a, x=t_axis, y=f32(counts), mode="markers", marker={"opacity": 0, "size": 6}, name="events per frame",
-                         customdata=status, hovertemplate="frame %{x}: %{y} events, %{customdata}<extra></extra>"))
+    # The hover points sit on one row (not on the bars' tops): the nearest point is then the frame under the pointer,
+    # not a neighbour whose bar happens to end closer to it.
+    data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
+                         name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
+                         hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
     spikes, n_active = hidden_raster(trace)
     if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
         spikes = np.zeros((1, T), dtype=bool)
@@ -211,15 +216,23 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
         a = axis["gate"]
         images.append(layout_image("gate", blend_image(gate[None, :, None].astype(np.float32), "#eef0f3", OPEN), "x" + a, "y" + a,
                              -0.5, 1.0, T, 1.0))
-        y_ranges["gate"], y_titles["gate"] = (-0.1, 1.15), "gate"
+        y_ranges["gate"], y_titles["gate"] = (-0.1, 1.2), "gate"
         spiked = np.flatnonzero(trace.controller_spikes[0].numpy())
         lag = spiked[spiked + 1 < T]  # an arrow from each controller spike at t to the frame it admits, t + 1
         data.append(_scatter(a, x=np.stack([lag, lag + 1, lag * np.nan], 1).ravel().astype(np.float32),
                              y=np.tile(np.array([0.1, 0.9, np.nan], np.float32), len(lag)), mode="lines",
                              line={"color": "#1d2430", "width": 0.8}, hoverinfo="skip", name="spike → next frame"))
+        forced = edits_override(parse_edits(edits, T), T).numpy() if edits else np.full(T, -1)
+        by = np.select([forced == 1, forced == 0], [" (forced open by you)", " (forced closed by you)"], "")
         data.append(_scatter(a, x=t_axis, y=np.full(T, 0.5, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
-                             name="gate", customdata=np.where(gate, "admitted", "skipped"),
+                             name="gate", customdata=np.char.add(np.where(gate, "admitted", "skipped"), by),
                              hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
+        marked = np.flatnonzero(forced >= 0)
+        if len(marked):  # a second cue beside the colour: a mark over every step the user forced
+            data.append(_scatter(a, x=i32(marked), y=np.full(len(marked), 1.08, np.float32), mode="markers",
+                                 name="forced by you", hoverinfo="skip",
+                                 marker={"symbol": np.where(forced[marked] == 1, "triangle-down", "x-thin-open").tolist(),
+                                         "size": 5, "color": "#1d2430", "line": {"width": 1, "color": "#1d2430"}}))
         # controller membrane, threshold, pulses
         a = axis["controller"]
         u_c = f32(trace.controller_u[0])
@@ -298,13 +311,13 @@ def _for_projector(data: list[dict], layout: dict) -> None:
 
 
 def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                    full_range: bool = False, projector: bool = False) -> go.Figure:
+                    full_range: bool = False, projector: bool = False, edits: str = "") -> go.Figure:
     """The Explorer figure with Plotly's own animation: one frame per step, a slider and play buttons.
 
     Self-contained (for an HTML file or a notebook); the app's live chart draws ``explorer_base`` and
     moves the cursor itself (ui/components/explorer_chart).
     """
-    spec, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector)
+    spec, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector, edits)
     fig = AnimatedFigure(spec)
     T = trace.gate.shape[1]
     n_animated = 3 + len(cursor.lines)
@@ -333,13 +346,13 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
 
 
 def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                     full_range: bool = False, projector: bool = False) -> bytes:
+                     full_range: bool = False, projector: bool = False, edits: str = "") -> bytes:
     """What the live Explorer chart receives: the base figure and the events of every frame, as JSON bytes.
 
     The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
     ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
     """
-    figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector)
+    figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector, edits)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step
