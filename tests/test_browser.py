@@ -131,11 +131,14 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     admitted = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
                              ".find(d => d.name === 'gate').customdata.slice(124, 142).filter(c => c === 'admitted').length")
     brush, value = ("force closed", 0) if admitted >= 9 else ("force open", 1)  # whichever changes these frames
+    edits_menu = page.locator(".st-key-edits_menu button").first
+    edits_menu.click()  # the brush and undo/clear live one click away, in the toolbar's Edits popover
     choice = page.locator(".st-key-edit_brush label").filter(has_text=brush)
     runs = script_runs(page)
     if not choice.locator("input").is_checked():  # a new brush re-runs the page: click the gate once that is drawn
         choice.click()
         rerun_done(page, runs)
+    page.keyboard.press("Escape")  # closed again: the gate is clicked, not the popover
     edits = ""
     page.evaluate("() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot'); window.__clicks = [];"
                   " gd.on('plotly_click', e => window.__clicks.push(e.points.map(p => [p.data.name, p.x]))); }")
@@ -157,7 +160,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
         forced = edits_override(parse_edits(edits, 300), 300)
         page.wait_for_function(  # the chart redrawn with the edit (the layout above it may have moved): then the next click
             "(want) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
-            ".find(d => d.name === 'gate').customdata; return want.every(([t, v]) => (g[t] === 'admitted') === (v === 1)); }",
+            ".find(d => d.name === 'gate').customdata; return want.every(([t, v]) => g[t].startsWith('admitted') === (v === 1)); }",
             arg=[[t, int(v)] for t, v in enumerate(forced.tolist()) if v >= 0], timeout=60_000)
         rerun_done(page, runs)
     runs = parse_edits(edits, 300)
@@ -168,6 +171,8 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     after = metric_texts(page)
     assert after["State updates"] != before["State updates"], "forcing frames changes how often the gate opened"
     # that the link reproduces the edits is tests/test_app.py::test_a_link_with_gate_edits_reproduces_them
+    assert f"Edits ({len(runs)})" in edits_menu.inner_text(), "the toolbar says how many runs of steps are forced"
+    edits_menu.click()
     page.locator(".st-key-edit_clear button").click()
     page.wait_for_function("() => !location.search.includes('edits=')", timeout=60_000)
     assert page.problems == [] and page.outside == []

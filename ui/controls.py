@@ -58,11 +58,15 @@ def seed(model: SkipSNN, selection: Selection, n_samples: int, L: int) -> None:
     links.show_notices()
 
 
-def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int, compact: bool = False) -> Settings:
-    """One row of widgets: sample (and a digit picker), noise level, signal start, gate threshold, mode and decider, seed.
+def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int, compact: bool = False, row=None,
+             more=None) -> Settings:
+    """A toolbar: the sample, the two knobs a class turns (noise level, gate threshold) and *Settings* (digit
+    picker, signal start, gate mode and decider, seed) one click away in a popover, so the figure starts on the
+    first screen.
 
-    ``labels``: the test split's labels; ``L``: its signal length in frames. ``compact`` (presentation mode): only
-    the noise level and gate threshold sliders; the rest keep their values (they persist for the session).
+    ``labels``: the test split's labels; ``L``: its signal length in frames. ``row``: three columns for the sample
+    and the two sliders, ``more``: the container of the rest (default: a new row with its own popover).
+    ``compact`` (presentation mode): only the two sliders; the rest keep their values (they persist for the session).
     """
     classes = [str(c) for c in range(model.config.n_classes)]
     gated = model.config.controller
@@ -80,26 +84,26 @@ def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int, c
         st.session_state["sample"] = int(np.random.default_rng().integers(len(labels)))
         st.session_state["digit"] = "any"
 
-    c1, c2, c3, c4, c5, c6 = st.columns([1.1, 0.9, 1.3, 1.3, 1.3, 1.1])
-    with c1:
-        index = st.number_input("Sample", 0, len(labels) - 1, key="sample", persist_state=KEEP,
-                                help=f"Recording in the test split (0–{len(labels) - 1})")
-    with c2:
-        st.selectbox("Digit", ["any", *classes], key="digit", on_change=pick_class, help="Jump to a recording of this digit")
-        st.button("Random", key="random", on_click=pick_random, width="stretch")
-    with c3:
-        level = st.slider("Noise level", 0, 8, key="noise", persist_state=KEEP,
-                          help="ON/OFF noise event pairs per noise frame (reference: 1)")
-        start = st.slider("Signal start", 0, T - L, key="start", persist_state=KEEP,
-                          help="First frame of the digit's events")
-    with c4:
-        if gated:
-            theta = st.slider("Gate threshold", -0.5, 2.0, step=0.05, key="theta", persist_state=KEEP,
-                              help="The controller's firing threshold at inference: higher opens the gate less often")
-        else:  # shown, disabled, with the reason (other keys: nothing of a gated model's state is touched)
-            st.slider("Gate threshold", -0.5, 2.0, round(float(model.config.controller_theta), 2), 0.05, key="theta_off",
-                      disabled=True, help=NO_GATE)
-    with c5:
+    if row is None:
+        *row, last = st.columns([0.8, 1.3, 1.3, 0.9], vertical_alignment="bottom")
+        more = last.popover("Settings", icon=":material/tune:", width="stretch",
+                            help="Digit, signal start, gate mode, who decides the gate, noise seed")
+    c1, c2, c3 = row
+    index = c1.number_input("Sample", 0, len(labels) - 1, key="sample", persist_state=KEEP,
+                            help=f"Recording in the test split (0–{len(labels) - 1}); a digit or a random one: *Settings*")
+    level = c2.slider("Noise level", 0, 8, key="noise", persist_state=KEEP,
+                      help="ON/OFF noise event pairs per noise frame (reference: 1)")
+    if gated:
+        theta = c3.slider("Gate threshold", -0.5, 2.0, step=0.05, key="theta", persist_state=KEEP,
+                          help="The controller's firing threshold at inference: higher opens the gate less often")
+    else:  # shown, disabled, with the reason (other keys: nothing of a gated model's state is touched)
+        c3.slider("Gate threshold", -0.5, 2.0, round(float(model.config.controller_theta), 2), 0.05, key="theta_off",
+                  disabled=True, help=NO_GATE)
+    with more:
+        a, b = st.columns(2, vertical_alignment="bottom")
+        a.selectbox("Digit", ["any", *classes], key="digit", on_change=pick_class, help="Jump to a recording of this digit")
+        b.button("Random", key="random", on_click=pick_random, width="stretch")
+        start = st.slider("Signal start", 0, T - L, key="start", persist_state=KEEP, help="First frame of the digit's events")
         if gated:
             mode = st.radio("Gate mode", list(MODES), key="mode", horizontal=True, format_func=MODES.get, persist_state=KEEP,
                             help="mask: a skipped frame's input synapses are silenced, membranes still decay. "
@@ -110,7 +114,6 @@ def controls(model: SkipSNN, selection: Selection, labels: np.ndarray, L: int, c
             st.radio("Gate mode", list(MODES), key="mode_off", horizontal=True, format_func=MODES.get, disabled=True,
                      help=NO_GATE)
             st.selectbox("Gate decided by", ["open"], key="gate_off", format_func=GATES.get, disabled=True, help=NO_GATE)
-    with c6:
         seed_value = st.number_input("Seed", 0, 2**31 - 1, key="seed", persist_state=KEEP, help="Noise seed")
 
     spec = SampleSpec(index=int(index), noise_level=int(level), start=int(start), seed=int(seed_value), T=T)
@@ -170,19 +173,28 @@ def clear_edits() -> None:
     st.session_state["edits"] = ""
 
 
+def edits_label(model: SkipSNN) -> str:
+    """The gate-edit popover's label: how many runs of steps are forced now."""
+    if not model.config.controller:
+        return "Edits"
+    runs = parse_edits(st.session_state.get("edits", ""), T)
+    return f"Edits ({len(runs)})" if runs else "Edits"
+
+
 def edit_controls(model: SkipSNN) -> None:
     """What a click or a box selection on the gate does, and the edits made so far (undo, clear)."""
     if not model.config.controller:
+        st.caption(NO_GATE)
         return
     if st.session_state.get("gate", "controller") != "controller":
         st.caption("Gate edits apply on top of the controller: choose *Gate decided by: the controller* to edit it.")
         return
     edits = parse_edits(st.session_state.get("edits", ""), T)
-    c1, c2, c3, c4 = st.columns([2.2, 3.2, 0.8, 0.8])
-    c1.radio("A click on the gate will", list(BRUSH), key="edit_brush", format_func=BRUSH_LABELS.get, horizontal=True,
+    st.radio("A click on the gate will", list(BRUSH), key="edit_brush", format_func=BRUSH_LABELS.get,
              help="Click a step on the gate panel, or press ⬚ Select steps and drag across it. The network re-runs with "
              "those frames forced; the rest the controller decides.")
-    c2.markdown("**Gate edits:** " + (", ".join(f"{'open' if v else 'closed'} {a}" + (f"–{b}" if b > a else "") for a, b, v in edits)
-                                       if edits else "none (the controller decides every step)"))
+    st.markdown("**Forced now:** " + (", ".join(f"{'open' if v else 'closed'} {a}" + (f"–{b}" if b > a else "") for a, b, v in edits)
+                                      if edits else "none (the controller decides every step)"))
+    c3, c4 = st.columns(2)
     c3.button("Undo", key="edit_undo", on_click=undo_edit, disabled=not st.session_state.get("edit_history"), width="stretch")
     c4.button("Clear", key="edit_clear", on_click=clear_edits, disabled=not edits, width="stretch")

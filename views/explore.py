@@ -7,26 +7,26 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from skipsnn_core import export
-from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
+from skipsnn_core.explore import gate_story, label_text, percent, signed, verdict
 from skipsnn_core.figures.compare import compare_figure
 from ui import controls, links, presentation, presets
-from ui.glossary import glossary
+from ui.glossary import GLOSSARY
+from ui.layout import first_screen
 from ui.sidebar import selected_or_stop
 from ui.components.explorer_chart import edit_of, explorer_chart, live_figure, neuron_of
 from ui.state import SHOWN_ERRORS, explorer_payload_for, open_evidence_for, sample_for, summary_for, trace_for
 
+INTRO = ("A digit's events (yellow band) arrive somewhere in 300 ms of noise. The controller neuron decides at every "
+         "step whether the next frame reaches the network (**admitted**) or is skipped (**hibernating**). Press ▶ to "
+         "play; move a slider to re-run the network.")
+
 presentation.seed()
-head, switch = st.columns([5, 1])
-head.title("Event attention, step by step")
+head, switch = st.columns([4, 1.25], vertical_alignment="center")
+head.title("Event attention, step by step", help=INTRO.replace("**", ""))
 with switch:
     present = presentation.toggle()
 if not present:
-    st.caption(
-        "A digit's events (yellow band) arrive somewhere in 300 ms of noise. The controller neuron decides at every "
-        "step whether the next frame reaches the network (**admitted**) or is skipped (**hibernating**). Press ▶ to "
-        "play; move a slider to re-run the network."
-    )
-    glossary()
+    first_screen()
 
 selection, model, data = selected_or_stop()
 
@@ -103,30 +103,89 @@ def pick_neuron() -> None:
         st.session_state["why_neuron"] = st.session_state["picked_neuron"] = neuron
 
 
-def edited_against_controller(spec, view, sample, trace, s) -> None:
-    """The edited run beside the controller's own: what forcing those frames changed."""
-    plain = replace(view, edits="")
-    own = trace_for(selection, spec, plain, sample)
-    o = summarize(sample, own)
-    st.markdown("**What the edits changed** (edited run against the controller's own, same sample)")
-    m = st.columns(4)
-    m[0].metric("Prediction, edited", verdict(s.prediction, s.label, classes), f"controller's own: {verdict(o.prediction, o.label, classes)}",
-                delta_color="off", delta_arrow="off")
-    m[1].metric("Confidence, edited", "–" if s.silent else percent(s.confidence),
-                None if s.silent or o.silent else signed(100 * (s.confidence - o.confidence), 0, " points"))
-    m[2].metric("State updates, edited", percent(s.state_updates, 1), signed(100 * (s.state_updates - o.state_updates), 1, " points"),
-                delta_color="inverse")
-    m[3].metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", signed((s.synops - o.synops) / 1e6, 2, " M"), delta_color="inverse")
-    st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own)], classes), key="edit_compare",
-                    width="stretch", config={"displaylogo": False})
+def edited_cards(spec, view, sample, trace, s) -> None:
+    """The edited run against the controller's own, beside the chart: what forcing those frames changed."""
+    o = summary_for(selection, spec, replace(view, edits=""), sample, own_trace(spec, view, sample))
+    st.markdown("**What the edits changed**  \nagainst the controller's own gate")
+    st.metric("Prediction, edited", verdict(s.prediction, s.label, classes), f"controller's own: {verdict(o.prediction, o.label, classes)}",
+              delta_color="off", delta_arrow="off")
+    st.metric("Confidence, edited", "–" if s.silent else percent(s.confidence),
+              None if s.silent or o.silent else signed(100 * (s.confidence - o.confidence), 0, " points"))
+    st.metric("State updates, edited", percent(s.state_updates, 1), signed(100 * (s.state_updates - o.state_updates), 1, " points"),
+              delta_color="inverse")
+    st.metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", signed((s.synops - o.synops) / 1e6, 2, " M"), delta_color="inverse")
+
+
+def own_trace(spec, view, sample):
+    return trace_for(selection, spec, replace(view, edits=""), sample)
+
+
+def edited_figure(spec, view, sample, trace) -> None:
+    st.markdown("**What the edits changed**, step by step (edited run against the controller's own, same sample)")
+    st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own_trace(spec, view, sample))], classes),
+                    key="edit_compare", width="stretch", config={"displaylogo": False})
+
+
+def headline_cards(s) -> None:
+    """The prediction and the state updates: first beside the chart, on the first screen."""
+    st.metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
+              delta_color="off", delta_arrow="off",
+              help="argmax of output spikes per admitted step; a network that emitted no output spike has no prediction")
+    if gated:
+        st.metric("State updates", percent(s.state_updates, 1), f"oracle {percent(s.oracle_state_updates, 1)}",
+                  delta_color="off", delta_arrow="off",
+                  help="admitted frames / all frames; the oracle opens exactly on the signal (L/T)")
+
+
+def more_cards(s) -> None:
+    """The run's other figures, under the headline (and under what the edits changed)."""
+    if gated:
+        saved = percent(s.synops_saving)
+        st.metric("Synaptic ops", f"{s.synops / 1e6:.2f} M", f"{saved} saved",
+                  delta_color="off" if saved == "0%" else "normal",  # a negative saving (extra work) shows red
+                  delta_arrow="off",
+                  help="input events × H + hidden spikes × C + controller input, summed over the sample; "
+                  "saved: against the same weights with the gate always open")
+    else:
+        st.metric("Synaptic ops", f"{s.synops / 1e6:.2f} M",
+                  help="input events × H + hidden spikes × C, summed over the sample; a plain SNN admits every frame")
+    st.metric("Confidence", "–" if s.silent else percent(s.confidence),
+              help="share of the predicted class in the summed output rates")
+    if gated:
+        st.metric("Gate precision", f"{s.gate_precision:.2f}", help="admitted frames that hold signal")
+        st.metric("Gate recall", f"{s.gate_recall:.2f}", help="signal frames that were admitted")
+
+
+def forced_open_cards(s) -> None:
+    st.markdown("**Gate forced open**  \nsame weights, every frame admitted")
+    st.metric("Prediction", verdict(s.open_prediction, s.label, classes))
+    st.metric("Confidence", "–" if s.open_silent else percent(s.open_confidence))
+    st.metric("Synaptic ops", f"{s.synops_open / 1e6:.2f} M")
 
 
 @st.fragment
 def explorer() -> None:
     present = presentation.active()
-    if selection.dataset == "digits" and not present:
-        presets.picker()
-    settings = controls.controls(model, selection, data.y, data.x.shape[1], compact=present)
+    if present:
+        settings = controls.controls(model, selection, data.y, data.x.shape[1], compact=True)
+    else:  # one toolbar: the sample and the two knobs in sight, everything else one click away
+        bar = st.columns([0.65, 1.0, 1.0, 0.95, 1.0, 0.85], vertical_alignment="bottom")
+        more = bar[3].popover("Settings", icon=":material/tune:", width="stretch",
+                              help="Preset, digit, signal start, gate mode, who decides the gate, noise seed, axis ranges")
+        if selection.dataset == "digits":
+            with more:
+                presets.picker()
+        settings = controls.controls(model, selection, data.y, data.x.shape[1], row=bar[:3], more=more)
+        with more:
+            full = st.toggle("Full membrane ranges", key="explore_full",
+                             help="Off: the controller and output axes are clipped around their thresholds, so every "
+                             "crossing shows; peaks leave the plot. On: each axis spans its whole curve.")
+        with bar[4].popover(controls.edits_label(model), icon=":material/edit:", width="stretch", key="edits_menu",
+                            help="What a click or a drag on the gate does; undo, clear"):
+            controls.edit_controls(model)
+        with bar[5].popover("Symbols", icon=":material/help:", width="stretch", help="What the symbols mean"):
+            st.markdown(INTRO)
+            st.markdown(GLOSSARY)
     spec, view, link = settings.spec, settings.view, settings.link
     try:
         sample = sample_for(selection, spec)
@@ -139,54 +198,27 @@ def explorer() -> None:
     if present:
         on_the_projector(spec, view, link, sample, trace, s)
         return
-    m = st.columns(6 if gated else 3)
-    m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
-                delta_color="off", delta_arrow="off",
-                help="argmax of output spikes per admitted step; a network that emitted no output spike has no prediction")
-    m[1].metric("Confidence", "–" if s.silent else percent(s.confidence),
-                help="share of the predicted class in the summed output rates")
-    if gated:
-        m[2].metric("State updates", percent(s.state_updates, 1), f"oracle {percent(s.oracle_state_updates, 1)}",
-                    delta_color="off", delta_arrow="off",
-                    help="admitted frames / all frames; the oracle opens exactly on the signal (L/T)")
-        m[3].metric("Gate precision", f"{s.gate_precision:.2f}", help="admitted frames that hold signal")
-        m[4].metric("Gate recall", f"{s.gate_recall:.2f}", help="signal frames that were admitted")
-        saved = percent(s.synops_saving)
-        m[5].metric("Synaptic ops", f"{s.synops / 1e6:.2f} M", f"{saved} saved",
-                    delta_color="off" if saved == "0%" else "normal",  # a negative saving (extra work) shows red
-                    delta_arrow="off",
-                    help="input events × H + hidden spikes × C + controller input, summed over the sample; "
-                    "saved: against the same weights with the gate always open")
-    else:
-        m[2].metric("Synaptic ops", f"{s.synops / 1e6:.2f} M",
-                    help="input events × H + hidden spikes × C, summed over the sample; a plain SNN admits every frame")
-
-    chart = st.container() if not gated else None
-    if gated:
-        chart, side = st.columns([4, 1])
+    story = gate_story(sample, trace, s) if gated else None
+    st.markdown(story.text() if story else "A plain SNN: every frame reaches the network; there is no gate to watch.")
+    chart, side = st.columns([4, 1])
     with chart:
-        controls.edit_controls(model)
-        full = st.toggle("Full membrane ranges", key="explore_full",
-                         help="Off: the controller and output axes are clipped around their thresholds, so every crossing "
-                         "shows; peaks leave the plot. On: each axis spans its whole curve.")
         cursor = explorer_chart(explorer_payload_for(selection, spec, view, full, sample, trace), key="explorer_chart",
                                 cursor=st.session_state["cursor_from_link"],
                                 on_edit=lambda: controls.apply_chart_edit(edit_of("explorer_chart")), on_neuron=pick_neuron)
         if st.session_state.get("picked_neuron") is not None:
             st.page_link("views/why.py", label=f"Inspect hidden neuron {st.session_state['picked_neuron']} on *Why did the gate "
                          "open?*", icon=":material/manage_search:")
-        if view.edits:
-            edited_against_controller(spec, view, sample, trace, s)
+    with side:
+        headline_cards(s)
+        if view.edits and gated:
+            edited_cards(spec, view, sample, trace, s)
+        more_cards(s)
+        if gated:
+            forced_open_cards(s)
+            live_figure(open_evidence_for(selection, spec, view, sample, trace), key="open_chart")
+    if view.edits and gated:
+        edited_figure(spec, view, sample, trace)
     links.publish({**link, "t": cursor})
     downloads(spec, view, sample, trace, link)
-    if not gated:
-        return
-    with side:
-        st.markdown("**Gate forced open**  \nsame weights, every frame admitted")
-        st.metric("Prediction", verdict(s.open_prediction, s.label, classes))
-        st.metric("Confidence", "–" if s.open_silent else percent(s.open_confidence))
-        st.metric("Synaptic ops", f"{s.synops_open / 1e6:.2f} M")
-        live_figure(open_evidence_for(selection, spec, view, sample, trace), key="open_chart")
-
 
 explorer()

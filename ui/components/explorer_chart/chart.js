@@ -126,7 +126,15 @@ export function draw(component) {
   st.fit = !!data.fit;
   if (st.fit && !st.resizing) { // presentation mode: the figure fills the screen below it, whatever the screen
     st.resizing = true;
-    window.addEventListener("resize", () => { if (st.drawn) window.Plotly.relayout(st.gd, { height: fitHeight(st) }); });
+    const refit = () => {
+      const h = fitHeight(st);
+      if (st.drawn && Math.abs(h - st.gd._fullLayout.height) > 1) window.Plotly.relayout(st.gd, { height: h });
+    };
+    window.addEventListener("resize", refit);
+    // What sits above the chart can settle after it was drawn (cards, fonts): its top moves, so fit again. The
+    // chart's own height does not move its top, so this cannot loop.
+    const page = el.closest('[data-testid="stMainBlockContainer"]');
+    if (page && window.ResizeObserver) new ResizeObserver(refit).observe(page);
   }
   const layout = st.fit ? { ...spec.figure.layout, height: fitHeight(st) } : spec.figure.layout;
   loadPlotly(data.plotly)
