@@ -91,8 +91,8 @@ def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
 PANELS = {
     "events": (0.1, "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
                     " <span style='color:#8a6500'>■ true signal</span>" % (OPEN, "#5f6670")),
-    "gate": (0.07, "Gate: frame t admitted (open) or skipped · a controller spike at t−1 admits frame t · ▼ forced by you"),
-    "controller": (0.18, "Controller membrane · ▲ P10 ★ P100 pulses (P1, P2 every step / every other)"),
+    "gate": (0.07, "Gate: frame t admitted or skipped · ▼ forced by you"),
+    "controller": (0.18, "Controller membrane, θc dashed · ▲ P10 ★ P100 pulses"),
     "hidden": (0.27, "Hidden raster (active neurons by first spike)"),
     "output": (0.2, "Output membranes and spikes (teal: predicted class, dashed: true class)"),
     "evidence": (0.18, "Running class evidence (teal: predicted class, dashed: true class)"),
@@ -126,7 +126,7 @@ def _skeleton(panels: tuple[str, ...], span: int, height: int) -> str:
     fig = make_subplots(
         rows=n, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
         row_heights=[PANELS[p][0] for p in panels], specs=[[{"rowspan": span}, {}], *[[None, {}] for _ in range(n - 1)]],
-        subplot_titles=("Input at the cursor: <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
+        subplot_titles=("Input at the cursor <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
                         *(PANELS[p][1] for p in panels)),
     )
     for row in range(1, n + 1):
