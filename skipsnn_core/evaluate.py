@@ -5,7 +5,8 @@
     python -m skipsnn_core.evaluate ... --sweep 0,1,2,4      # the same over several noise levels
 
 Prints accuracy, state updates (and the oracle L/T), gate precision and recall, and the
-synaptic-operation saving against the always-open network with the same weights.
+synaptic-operation saving against the always-open network with the same weights. ``--neurobench``: also
+the NeuroBench harness's own metrics on the same samples (skipsnn_core/harness.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS, DataError, FrameSpec
+from .harness import NeuroBenchMissing, require_neurobench
 from .model import SkipSNN
 from .train import NoiseSpec, evaluate, load_split
 
@@ -45,6 +47,11 @@ def run(args: argparse.Namespace) -> list[dict]:
     for level in levels:
         figures = evaluate(model, data, NoiseSpec(T, level), seed=args.seed, controller_theta=args.controller_theta,
                            oracle=args.oracle, limit=args.limit)
+        if args.neurobench:  # NeuroBench's harness on the same samples (imported here: the package is optional)
+            from .harness import report
+
+            figures["neurobench"] = report(model, data, NoiseSpec(T, level), seed=args.seed,
+                                           controller_theta=args.controller_theta, limit=args.limit)
         results.append(figures)
     return results
 
@@ -63,14 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--oracle", action="store_true", help="also the same weights with the gate open exactly on the signal")
     p.add_argument("--limit", type=int, default=None, help="the first N samples of the split only")
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p.add_argument("--neurobench", action="store_true",
+                   help="also NeuroBench's own metrics, counted by its hooks (needs: pip install --no-deps -r requirements-neurobench.txt)")
     args = p.parse_args(argv)
     try:
+        if args.neurobench:
+            require_neurobench()  # before any work: a missing package is said at once, with the install command
         results = run(args)
-    except (CheckpointError, DataError) as e:
+    except (CheckpointError, DataError, NeuroBenchMissing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
-        rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy") if k in r} for r in results]
+        rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy", "neurobench") if k in r} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))
         return 0
     print(f"{args.checkpoint} on {args.dataset}/{args.split}, {results[0]['n_samples']} samples")
@@ -84,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("silent: samples with no output spike at all; they have no prediction and count as wrong")
     print("recall*: recall over the signal frames holding more events than a noise frame can (> 2 x noise level)")
+    if args.neurobench:
+        from .harness import format_report
+
+        for r in results:
+            print(f"\nnoise level {r['noise_level']}: " + format_report(r["neurobench"]))
     return 0
 
 
