@@ -281,11 +281,26 @@ def benchmark(nb_model, loader, static: tuple[str, ...] = STATIC, workload: tupl
     if "MembraneUpdates" in workload and not any(coverage["membranes"].values()):
         missing.setdefault("MembraneUpdates", "NeuroBench reads membranes only from snnTorch SpikingNeuron modules with a "
                            "`.mem` (neurobench/hooks/neuron.py); no such module ran")
-    if "SynapticOperations" in workload and not any(coverage["layers"].values()):
-        where = ", ".join(coverage["layers"]) or "none found"
-        missing.setdefault("SynapticOperations", f"no connection layer (nn.Linear, Conv, RNN) was called; layers hooked: {where}")
+    if "SynapticOperations" in workload:
+        outside = _outside_connection_layers(nb_model.__net__())
+        if not any(coverage["layers"].values()):
+            where = ", ".join(coverage["layers"]) or "none found"
+            missing.setdefault("SynapticOperations", f"no connection layer (nn.Linear, Conv, RNN) was called; layers hooked: {where}")
+        elif outside:
+            missing.setdefault("SynapticOperations", f"the weights {', '.join(outside)} are not in an nn.Linear, Conv or RNN "
+                               "layer, so NeuroBench's hooks cannot count their synapses (its count would leave them out)")
     values = {k: v for k, v in results.items() if k not in missing}
     return Figures(values, missing, coverage)
+
+
+def _outside_connection_layers(net: nn.Module) -> list[str]:
+    """Names of the network's parameters that NeuroBench's connection hooks cannot see: outside every nn.Linear,
+    Conv and RNN layer and outside every snnTorch neuron (whose parameters are not synapses)."""
+    from neurobench.blocks.layer import SUPPORTED_LAYERS
+    from snntorch import SpikingNeuron
+
+    inside = {id(p) for m in net.modules() if isinstance(m, (*SUPPORTED_LAYERS, SpikingNeuron)) for p in m.parameters()}
+    return [name for name, p in net.named_parameters() if id(p) not in inside]
 
 
 class _NoisySamples(torch.utils.data.Dataset):
