@@ -22,7 +22,7 @@ from skipsnn_core.train import NoiseSpec, noisy_batch
 from tests.conftest import missing
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-T, LIMIT = 80, 3  # short sequences, three held-out digits: a few seconds per network under NeuroBench's hooks
+T, LIMIT = 60, 3  # short sequences, three held-out digits: a few seconds per network under NeuroBench's hooks
 
 
 @pytest.fixture
