@@ -6,7 +6,8 @@
     torchrun --nproc_per_node=2 -m skipsnn_core.evaluate ...  # batches shared over processes, same figures
 
 Prints accuracy, state updates (and the oracle L/T), gate precision and recall, and the
-synaptic-operation saving against the always-open network with the same weights.
+synaptic-operation saving against the always-open network with the same weights. ``--neurobench``: also
+the NeuroBench harness's own metrics on the same samples (skipsnn_core/harness.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from . import distributed
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS, DataError, FrameSpec
+from .harness import NeuroBenchMissing, require_neurobench
 from .model import SkipSNN
 from .train import NoiseSpec, evaluate, load_split
 
@@ -48,6 +50,12 @@ def run(args: argparse.Namespace) -> list[dict]:
     for level in levels:
         figures = evaluate(model, data, NoiseSpec(T, level), seed=args.seed, controller_theta=args.controller_theta,
                            oracle=args.oracle, limit=args.limit)
+        if args.neurobench and distributed.is_main():  # NeuroBench's harness on the same samples, once (rank 0; the
+            # package is optional, so imported here)
+            from .harness import report
+
+            figures["neurobench"] = report(model, data, NoiseSpec(T, level), seed=args.seed,
+                                           controller_theta=args.controller_theta, limit=args.limit)
         results.append(figures)
     return results
 
@@ -68,12 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.add_argument("--backend", choices=("auto", "gloo", "nccl"), default="auto",
                    help="under torchrun: the process group (auto: nccl on GPUs, gloo on CPUs)")
+    p.add_argument("--neurobench", action="store_true",
+                   help="also NeuroBench's own metrics, counted by its hooks (needs: pip install --no-deps -r requirements-neurobench.txt)")
     args = p.parse_args(argv)
     distributed.init(args.backend)  # under torchrun each rank evaluates a share of the batches; figures are joined
     printing = distributed.is_main()
     try:
+        if args.neurobench:
+            require_neurobench()  # before any work: a missing package is said at once, with the install command
         results = run(args)
-    except (CheckpointError, DataError) as e:
+    except (CheckpointError, DataError, NeuroBenchMissing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
@@ -81,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if not printing:
         return 0
     if args.json:
-        rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy") if k in r} for r in results]
+        rows = [{k: r[k] for k in (*JSON_KEYS, "oracle_accuracy", "neurobench") if k in r} for r in results]
         print(json.dumps(rows if args.sweep else rows[0]))
         return 0
     print(f"{args.checkpoint} on {args.dataset}/{args.split}, {results[0]['n_samples']} samples")
@@ -95,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("silent: samples with no output spike at all; they have no prediction and count as wrong")
     print("recall*: recall over the signal frames holding more events than a noise frame can (> 2 x noise level)")
+    if args.neurobench:
+        from .harness import format_report
+
+        for r in results:
+            print(f"\nnoise level {r['noise_level']}: " + format_report(r["neurobench"]))
     return 0
 
 

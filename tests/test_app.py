@@ -188,6 +188,9 @@ def test_model_card_page_shows_the_published_figures(at):
     assert "/tmp" not in at.code[0].value and "--out retrained/" in at.code[0].value, "a command that runs from a fresh clone"
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Noise sweep" in t for t in titles) and any("training-time" in t for t in titles)
+    from skipsnn_core.cards import neurobench_markdown
+
+    assert any(m.value == neurobench_markdown(card["neurobench"]) for m in at.markdown), "NeuroBench's figures beside ours"
 
 
 def test_real_nmnist_folder(at, nmnist_dir):

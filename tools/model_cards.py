@@ -3,8 +3,10 @@
     python3 tools/model_cards.py [--nmnist-dir ../shared/data/nmnist] [--sweep 0,1,2,3,4,6,8]
 
 Writes ``assets/model_cards.json`` (read by the app's Model card page), renders
-``assets/MODEL_CARDS.md`` from it and replaces the table between the markers in README.md.
-Every figure comes from ``python3 -m skipsnn_core.evaluate ... --json`` run here, now.
+``assets/MODEL_CARDS.md`` from it and replaces the tables between the markers in README.md.
+Every figure comes from ``python3 -m skipsnn_core.evaluate ... --json`` run here, now; the NeuroBench
+figures from the same CLI with ``--neurobench`` at the reference noise level (needs the neurobench
+package: ``python3 -m pip install --no-deps -r requirements-neurobench.txt``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skipsnn_core import load_checkpoint  # noqa: E402
-from skipsnn_core.cards import CARDS, README_BEGIN, README_END, readme_table, reproduce_command, sha256  # noqa: E402
+from skipsnn_core.cards import (CARDS, NB_BEGIN, NB_END, README_BEGIN, README_END, REFERENCE_LEVEL,  # noqa: E402
+                                 neurobench_markdown, neurobench_table, readme_table, reproduce_command, sha256)
+from skipsnn_core.harness import require_neurobench  # noqa: E402
 
 
-def evaluate(path: Path, dataset: str, data_dir: str | None, sweep: str) -> tuple[str, list[dict]]:
+def evaluate(path: Path, dataset: str, data_dir: str | None, *options: str) -> tuple[str, list[dict] | dict]:
     cmd = [sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", str(path.relative_to(ROOT)), "--dataset", dataset,
-           "--json", "--sweep", sweep]
+           "--json", *options]
     if data_dir:
         cmd += ["--data-dir", data_dir]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
@@ -35,7 +39,9 @@ def evaluate(path: Path, dataset: str, data_dir: str | None, sweep: str) -> tupl
 def card(path: Path, nmnist_dir: str, sweep: str) -> dict:
     meta = load_checkpoint(path, "cpu").meta
     dataset = meta["dataset"]
-    command, rows = evaluate(path, dataset, nmnist_dir if dataset == "nmnist" else None, sweep)
+    data_dir = nmnist_dir if dataset == "nmnist" else None
+    command, rows = evaluate(path, dataset, data_dir, "--sweep", sweep)
+    nb_command, nb_row = evaluate(path, dataset, data_dir, "--noise-level", str(REFERENCE_LEVEL), "--neurobench")
     tc = meta.get("train_config", {})
     return {
         "sha256": sha256(path),
@@ -48,6 +54,8 @@ def card(path: Path, nmnist_dir: str, sweep: str) -> dict:
         "device": meta.get("device"),
         "size_mib": round(path.stat().st_size / 2**20, 1),
         "sweep": rows,
+        "neurobench_command": nb_command,
+        "neurobench": nb_row["neurobench"],  # NeuroBench's harness on the same samples as the sweep's reference row
     }
 
 
@@ -78,7 +86,8 @@ def markdown(cards: dict) -> str:
             lines.append(f"| {r['noise_level']} | {r['accuracy']:.1%} | {r['forced_open_accuracy']:.1%} | {r['state_updates']:.3f} | "
                          f"{r['gate_precision']:.3f} | {r['gate_recall']:.3f} | {r['gate_recall_visible']:.3f} | "
                          f"{r['synops_saving']:.1%} | {r['silent']} |")
-        lines.append("")
+        lines += ["", f"NeuroBench's own metrics at noise level {REFERENCE_LEVEL}, counted by its hooks "
+                  f"(`{c['neurobench_command']}`):", "", neurobench_markdown(c["neurobench"]), ""]
     return "\n".join(lines)
 
 
@@ -87,13 +96,17 @@ def main() -> None:
     ap.add_argument("--nmnist-dir", default="../shared/data/nmnist")
     ap.add_argument("--sweep", default="0,1,2,3,4,6,8")
     args = ap.parse_args()
+    require_neurobench()  # say so before minutes of work
     cards = {path.name: card(path, args.nmnist_dir, args.sweep) for path in sorted((ROOT / "assets").glob("*.pt"))}
     CARDS.write_text(json.dumps(cards, indent=1) + "\n")
     (ROOT / "assets" / "MODEL_CARDS.md").write_text(markdown(cards))
     readme = (ROOT / "README.md").read_text()
     head, rest = readme.split(README_BEGIN)
     tail = rest.split(README_END, 1)[1]
-    (ROOT / "README.md").write_text(head + readme_table(cards) + tail)
+    readme = head + readme_table(cards) + tail
+    head, rest = readme.split(NB_BEGIN)
+    tail = rest.split(NB_END, 1)[1]
+    (ROOT / "README.md").write_text(head + neurobench_table(cards) + tail)
     print(markdown(cards))
 
 

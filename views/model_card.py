@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from skipsnn_core.cards import card_for, headline, reproduce_command
+from skipsnn_core.cards import card_for, headline, neurobench_markdown, reproduce_command
 from skipsnn_core.explore import percent
 from skipsnn_core.figures import sweep_figure, training_curves
 from ui import links
@@ -66,6 +66,12 @@ if figures:
 else:
     st.info("This checkpoint carries no held-out figures. Measure them with `python3 -m skipsnn_core.evaluate "
             f"--checkpoint {name} --dataset {meta.get('dataset', 'digits')} --json`.")
+if card is not None and card.get("neurobench"):
+    st.markdown("**NeuroBench figures**, counted by the `neurobench` package's own hooks on this network (beside ours "
+                "on the same samples)")
+    st.markdown(neurobench_markdown(card["neurobench"]))
+    st.caption(f"Measured by `{card['neurobench_command']}` (skipsnn_core/harness.py: NeuroBench's TorchModel over our "
+               "time loop; the gated network and the same weights forced open).")
 if sweep:
     st.plotly_chart(sweep_figure(sweep, gated, name), key="sweep_chart", width="stretch", config={"displaylogo": False})
 if meta.get("history"):
