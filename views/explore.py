@@ -9,7 +9,7 @@ import streamlit as st
 from skipsnn_core import export
 from skipsnn_core.explore import label_text, percent, signed, summarize, verdict
 from skipsnn_core.figures.compare import compare_figure
-from ui import controls, links, presentation, presets
+from ui import controls, links, presentation, presets, theme
 from ui.glossary import glossary
 from ui.sidebar import selected_or_stop
 from ui.components.explorer_chart import edit_of, explorer_chart, live_figure, neuron_of
@@ -117,7 +117,7 @@ def edited_against_controller(spec, view, sample, trace, s) -> None:
     m[2].metric("State updates, edited", percent(s.state_updates, 1), signed(100 * (s.state_updates - o.state_updates), 1, " points"),
                 delta_color="inverse")
     m[3].metric("Synaptic ops, edited", f"{s.synops / 1e6:.2f} M", signed((s.synops - o.synops) / 1e6, 2, " M"), delta_color="inverse")
-    st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own)], classes), key="edit_compare",
+    st.plotly_chart(theme.figure(compare_figure(sample, [("edited", trace), ("controller's own", own)], classes)), key="edit_compare",
                     width="stretch", config={"displaylogo": False})
 
 
