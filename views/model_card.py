@@ -75,6 +75,6 @@ if meta.get("history"):
     st.plotly_chart(theme.figure(curves), key="history_chart", width="stretch", config={"displaylogo": False})
 if command:
     st.markdown("**Reproduce** (from a fresh clone, in the project folder)")
-    st.code(command, language="bash", wrap_lines=True)
+    st.code(command, language=None, wrap_lines=True)  # no highlighting: its token colours were 2.6:1
 with st.expander("All metadata"):
     st.json({k: v for k, v in meta.items() if k not in ("history", "figures")})
