@@ -6,6 +6,7 @@ The colours themselves live in skipsnn_core/figures/palette.py (light and dark) 
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from skipsnn_core.figures.palette import themed
@@ -17,7 +18,9 @@ def current() -> str:
     return kind if kind in ("light", "dark") else "light"
 
 
-def figure(fig) -> dict:
+def figure(fig):
     """``fig`` recoloured for the active theme, for ``st.plotly_chart``: Streamlit restyles the ground and the
-    type of a Plotly chart itself, but not the colours a builder chose (dark ink on a dark ground)."""
-    return themed(fig, current())
+    type of a Plotly chart itself, but not the colours a builder chose (dark ink on a dark ground). Light: ``fig``
+    itself; dark: a new Figure (st.plotly_chart refuses a dict without traces, e.g. the Tour's diagram)."""
+    kind = current()
+    return fig if kind == "light" else go.Figure(themed(fig, kind))
