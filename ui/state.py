@@ -28,7 +28,9 @@ from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, Summary, ViewOptions, make_sample, run_trace, summarize
 from skipsnn_core.explain import GateAttribution, gate_attribution
 from skipsnn_core.figures import evidence_figure, explorer_payload
+from skipsnn_core.figures.palette import themed
 from skipsnn_core.jobs import Board
+from ui import theme
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -190,12 +192,17 @@ def summary_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _samp
     return summarize(_sample, _trace)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
 def open_evidence_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _sample: Sample, _trace: Trace) -> str:
-    """The forced-open run's evidence figure, as the live figure's JSON text."""
+    """The forced-open run's evidence figure, as the live figure's JSON text, in the active theme."""
+    return _open_evidence(selection, spec, view, theme.current(), _sample, _trace)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _open_evidence(selection: Selection, spec: SampleSpec, view: ViewOptions, theme_type: str, _sample: Sample,
+                   _trace: Trace) -> str:
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     figure = evidence_figure(_trace.forced_open, classes, "Evidence, gate open", label=_sample.label)
-    return plotly.io.to_json({"figure": figure.to_plotly_json()}, validate=False)
+    return plotly.io.to_json({"figure": themed(figure.to_plotly_json(), theme_type)}, validate=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -204,19 +211,24 @@ def attribution_for(selection: Selection, spec: SampleSpec, view: ViewOptions, _
     return gate_attribution(model_for(selection), _trace)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
 def explorer_payload_for(selection: Selection, spec: SampleSpec, view: ViewOptions, full_range: bool, _sample: Sample,
                          _trace: Trace, projector: bool = False) -> str:
-    """The live Explorer chart's payload for these settings (JSON text, ~150 kB), built once."""
+    """The live Explorer chart's payload for these settings in the active theme (JSON text, ~150 kB), built once."""
+    return _explorer_payload(selection, spec, view, full_range, projector, theme.current(), _sample, _trace)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _explorer_payload(selection: Selection, spec: SampleSpec, view: ViewOptions, full_range: bool, projector: bool,
+                      theme_type: str, _sample: Sample, _trace: Trace) -> str:
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     return explorer_payload(_sample, _trace, classes, height=640 if projector else 900,
                             meta={"sample": spec.__dict__, "view": view.__dict__}, full_range=full_range,
-                            projector=projector, edits=view.forced_edits).decode()
+                            projector=projector, edits=view.forced_edits, theme=theme_type).decode()
 
 
 # What one setting of one sample costs, shared by every session while any is here (ui/presence.py clears it
 # when the last one leaves).
-PER_SETTING = (sample_for, trace_for, summary_for, open_evidence_for, attribution_for, explorer_payload_for)
+PER_SETTING = (sample_for, trace_for, summary_for, _open_evidence, attribution_for, _explorer_payload)
 
 
 @st.cache_resource(show_spinner=False)

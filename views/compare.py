@@ -6,7 +6,7 @@ import streamlit as st
 
 from skipsnn_core.explore import SampleSpec, ViewOptions, label_text, parse_edits, percent, signed, summarize, verdict
 from skipsnn_core.figures.compare import compare_figure
-from ui import controls, links
+from ui import controls, links, theme
 from ui.sidebar import selected_or_stop
 from ui.state import SHOWN_ERRORS, check_selection, offered_models, sample_for, trace_for
 
@@ -94,7 +94,7 @@ def compare() -> None:
     if sample_b.x.ne(sample_a.x).any():
         st.caption("B's noise differs from A's (level or seed): the gates are compared frame by frame on different inputs.")
     classes = [str(c) for c in range(model.config.n_classes)]
-    st.plotly_chart(compare_figure(sample_a, [("A", trace_a), ("B", trace_b)], classes), key="compare_chart", width="stretch",
+    st.plotly_chart(theme.figure(compare_figure(sample_a, [("A", trace_a), ("B", trace_b)], classes)), key="compare_chart", width="stretch",
                     config={"displaylogo": False})
     links.publish({**a.link, "b_model": b_model, "b_mode": b_mode, "b_theta": float(b_theta), "b_noise": int(b_noise),
                    "b_seed": int(b_seed), **({"b_edits": b_edits} if b_edits else {})})

@@ -9,7 +9,7 @@ import streamlit as st
 from skipsnn_core import export
 from skipsnn_core.explore import gate_story, label_text, percent, signed, verdict
 from skipsnn_core.figures.compare import compare_figure
-from ui import controls, links, presentation, presets
+from ui import controls, links, presentation, presets, theme
 from ui.glossary import GLOSSARY
 from ui.layout import first_screen
 from ui.sidebar import selected_or_stop
@@ -122,7 +122,8 @@ def own_trace(spec, view, sample):
 
 def edited_figure(spec, view, sample, trace) -> None:
     st.markdown("**What the edits changed**, step by step (edited run against the controller's own, same sample)")
-    st.plotly_chart(compare_figure(sample, [("edited", trace), ("controller's own", own_trace(spec, view, sample))], classes),
+    st.plotly_chart(theme.figure(compare_figure(sample, [("edited", trace), ("controller's own", own_trace(spec, view, sample))],
+                                                classes)),
                     key="edit_compare", width="stretch", config={"displaylogo": False})
 
 

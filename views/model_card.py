@@ -7,7 +7,7 @@ import streamlit as st
 from skipsnn_core.cards import card_for, headline, neurobench_markdown, reproduce_command
 from skipsnn_core.explore import percent
 from skipsnn_core.figures import sweep_figure, training_curves
-from ui import links
+from ui import links, theme
 from ui.sidebar import sidebar
 from ui.state import SHOWN_ERRORS, model_for
 
@@ -73,14 +73,14 @@ if card is not None and card.get("neurobench"):
     st.caption(f"Measured by `{card['neurobench_command']}` (skipsnn_core/harness.py: NeuroBench's TorchModel over our "
                "time loop; the gated network and the same weights forced open).")
 if sweep:
-    st.plotly_chart(sweep_figure(sweep, gated, name), key="sweep_chart", width="stretch", config={"displaylogo": False})
+    st.plotly_chart(theme.figure(sweep_figure(sweep, gated, name)), key="sweep_chart", width="stretch", config={"displaylogo": False})
 if meta.get("history"):
     history = meta["history"]
     curves = training_curves(history, max(meta.get("train_config", {}).get("epochs", 0), len(history)), gated,
                              title="Training curve: validation after each epoch (training-time, not the published figures)")
-    st.plotly_chart(curves, key="history_chart", width="stretch", config={"displaylogo": False})
+    st.plotly_chart(theme.figure(curves), key="history_chart", width="stretch", config={"displaylogo": False})
 if command:
     st.markdown("**Reproduce** (from a fresh clone, in the project folder)")
-    st.code(command, language="bash", wrap_lines=True)
+    st.code(command, language=None, wrap_lines=True)  # no highlighting: its token colours were 2.6:1
 with st.expander("All metadata"):
     st.json({k: v for k, v in meta.items() if k not in ("history", "figures")})

@@ -6,7 +6,7 @@ import streamlit as st
 
 from skipsnn_core.figures.sweep import sweep_page_figure
 from skipsnn_core.sweep import LEVELS, THETAS
-from ui import links
+from ui import links, theme
 from ui.sidebar import selected_or_stop
 from ui.state import SHOWN_ERRORS, offered_models, sweep_for
 
@@ -52,7 +52,7 @@ except SHOWN_ERRORS as e:
     st.error(f"**The sweep failed.** {e}")
     st.stop()
 bar.empty()
-st.plotly_chart(fig, key="sweep_chart", width="stretch", config={"displaylogo": False})
+st.plotly_chart(theme.figure(fig), key="sweep_chart", width="stretch", config={"displaylogo": False})
 with st.expander("The numbers"):
     st.dataframe([{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows], hide_index=True)
 links.publish({"dataset": selection.dataset, "model": selection.model_id, "axis": axis, "n": size,

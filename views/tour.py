@@ -11,7 +11,7 @@ from skipsnn_core.figures.compare import compare_figure
 from skipsnn_core.figures.sweep import sweep_page_figure
 from skipsnn_core.figures.tour import architecture_figure, savings_figure, task_figure
 from skipsnn_core.sweep import THETAS
-from ui import links
+from ui import links, theme
 from ui.glossary import glossary
 from ui.components.explorer_chart import explorer_chart
 from ui.state import ASSETS, SHOWN_ERRORS, Selection, check_selection, explorer_payload_for, sample_for, sweep_for, trace_for
@@ -90,17 +90,17 @@ except SHOWN_ERRORS as e:
     st.stop()
 with right:
     if step == 1:
-        st.plotly_chart(task_figure(sample), key="tour_fig", width="stretch")
+        st.plotly_chart(theme.figure(task_figure(sample)), key="tour_fig", width="stretch")
     elif step == 2:
         cards = {name: card_for(ASSETS / name) for name in ("digits_skipsnn.pt", "digits_snn.pt")}
         if all(cards.values()):
             rows = [{**a, "plain_accuracy": b["accuracy"]} for a, b in zip(cards["digits_skipsnn.pt"]["sweep"],
                                                                            cards["digits_snn.pt"]["sweep"])]
-            st.plotly_chart(sweep_page_figure(rows, "noise_level", "noise level (event pairs per noise frame)", height=460),
+            st.plotly_chart(theme.figure(sweep_page_figure(rows, "noise_level", "noise level (event pairs per noise frame)", height=460)),
                             key="tour_fig", width="stretch")
             st.caption("From assets/model_cards.json: the evaluate CLI on all 360 held-out digits.")
     elif step == 3:
-        st.plotly_chart(architecture_figure(model.config.n_hidden), key="tour_fig", width="stretch")
+        st.plotly_chart(theme.figure(architecture_figure(model.config.n_hidden)), key="tour_fig", width="stretch")
     elif step == 4:
         explorer_chart(explorer_payload_for(SELECTION, SPEC, view, False, sample, trace), key="tour_chart", cursor=100)
         s = summarize(sample, trace)
@@ -111,19 +111,19 @@ with right:
         rows = sweep_for(SELECTION, "theta", THETAS, 60, 1, None,
                          lambda done, total: bar.progress(done / total, text=f"{len(THETAS)} thresholds: batch {done} of {total}"))
         bar.empty()
-        st.plotly_chart(sweep_page_figure(rows, "theta", "gate threshold θc", marker=0.5, height=460), key="tour_fig",
+        st.plotly_chart(theme.figure(sweep_page_figure(rows, "theta", "gate threshold θc", marker=0.5, height=460)), key="tour_fig",
                         width="stretch")
     elif step == 6:
         frozen = replace(view, gate_mode="freeze")
-        st.plotly_chart(compare_figure(sample, [("mask", trace), ("freeze", trace_for(SELECTION, SPEC, frozen, sample))],
-                                       [str(c) for c in range(10)]), key="tour_fig", width="stretch")
+        st.plotly_chart(theme.figure(compare_figure(sample, [("mask", trace), ("freeze", trace_for(SELECTION, SPEC, frozen, sample))],
+                                       [str(c) for c in range(10)])), key="tour_fig", width="stretch")
     elif step == 7:
-        st.plotly_chart(savings_figure(trace), key="tour_fig", width="stretch")
+        st.plotly_chart(theme.figure(savings_figure(trace)), key="tour_fig", width="stretch")
         s = summarize(sample, trace)
         st.caption(f"{percent(s.synops_saving)} of the forced-open network's synaptic operations saved on this sample.")
     else:
         link = {"dataset": "digits", "model": "digits_skipsnn", "sample": SPEC.index, "noise": SPEC.noise_level,
                 "start": SPEC.start, "seed": SPEC.seed, "theta": 0.5, "mode": "mask", "gate": "controller"}
         st.markdown(f"### [Open this sample in the Explorer](/?{urlencode(link)})")
-        st.plotly_chart(task_figure(sample, height=220), key="tour_fig", width="stretch")
+        st.plotly_chart(theme.figure(task_figure(sample, height=220)), key="tour_fig", width="stretch")
 links.publish({"tour": step})

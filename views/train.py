@@ -13,6 +13,7 @@ from skipsnn_core.roots import models_dir
 from skipsnn_core.train import preset
 from ui.sidebar import KEPT, sidebar
 from ui.state import training_board
+from ui import theme
 
 QUICK = preset("quick", default_device())  # the machine's variant (larger batches on a GPU)
 CONFIG = {"displaylogo": False}
@@ -102,7 +103,7 @@ def render(snap) -> None:
         if st.button("Open in Explore", icon=":material/insights:", key=f"open_{snap.id}", on_click=choose, args=(snap.name,)):
             st.switch_page("views/explore.py")
         st.markdown("**The same run from the command line**")
-        st.code(snap.command, language="bash", wrap_lines=True)
+        st.code(snap.command, language=None, wrap_lines=True)  # no highlighting: its token colours were 2.6:1
     elif snap.state == "stopped":
         st.warning(snap.message, icon=":material/stop_circle:")
     else:
@@ -110,10 +111,10 @@ def render(snap) -> None:
 
     if snap.history:
         curves = training_curves(list(snap.history), cfg.epochs, cfg.kind == "skipsnn")
-        st.plotly_chart(curves, key="train_curves", width="stretch", config=CONFIG)
+        st.plotly_chart(theme.figure(curves), key="train_curves", width="stretch", config=CONFIG)
     if snap.probes:
         label = f"{PROBE_SAMPLE} (a '{snap.probes[-1].label}')"
-        st.plotly_chart(gate_learning_figure(list(snap.probes), label), key="train_gate", width="stretch", config=CONFIG)
+        st.plotly_chart(theme.figure(gate_learning_figure(list(snap.probes), label)), key="train_gate", width="stretch", config=CONFIG)
     elif snap.state in ACTIVE:
         st.caption("The curves and the gate of a held-out sample appear after the first epoch.")
 

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from skipsnn_core.figures.why import neurons_figure, why_figure
-from ui import controls, links
+from ui import controls, links, theme
 from ui.sidebar import selected_or_stop
 from ui.state import SHOWN_ERRORS, attribution_for, sample_for, trace_for
 
@@ -69,15 +69,15 @@ def why() -> None:
     m[4].metric("Membrane vs θc", f"{u:.3f}", f"{'crossed: frame ' + str(step + 1) + ' admitted' if fired else 'below θc: next frame skipped'}"
                 if step + 1 < T else "last step", delta_color="normal" if fired else "off", delta_arrow="off")
 
-    st.plotly_chart(why_figure(sample, trace, att, step, full_range=full), key="why_chart", width="stretch",
+    st.plotly_chart(theme.figure(why_figure(sample, trace, att, step, full_range=full)), key="why_chart", width="stretch",
                     on_select=clicked, selection_mode="points", config={"displaylogo": False})
 
     ids, pushes = att.top_hidden(step, k=10)
     left, right = st.columns([3, 2])
     with left:
         if len(ids):
-            st.plotly_chart(neurons_figure(model, sample, trace, ids, step, pushes,
-                                           title=f"The {len(ids)} hidden neurons that pushed the controller most at step {step}"),
+            st.plotly_chart(theme.figure(neurons_figure(model, sample, trace, ids, step, pushes,
+                                           title=f"The {len(ids)} hidden neurons that pushed the controller most at step {step}")),
                             key="why_top", width="stretch", config={"displaylogo": False})
         else:
             st.info(f"No hidden neuron spiked at step {step}: only the pulses and the bias drove the controller.")
@@ -86,7 +86,7 @@ def why() -> None:
                                  help="Any of the hidden layer's neurons: its receptive field, the events of this step on it, "
                                  "its membrane and spikes")
         push = att.hidden[0, step, neuron:neuron + 1].numpy()
-        st.plotly_chart(neurons_figure(model, sample, trace, [neuron], step, push, title=f"Neuron {neuron} up close"),
+        st.plotly_chart(theme.figure(neurons_figure(model, sample, trace, [neuron], step, push, title=f"Neuron {neuron} up close")),
                         key="why_neuron_chart", width="stretch", config={"displaylogo": False})
         st.caption("Receptive field: excitatory input weights, ON red and OFF blue; ✚ ON and ✕ OFF mark this step's "
                    "events that landed on it.")

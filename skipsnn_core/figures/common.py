@@ -8,8 +8,10 @@ import io
 import numpy as np
 from PIL import Image
 
-ON, OFF = "#e4572e", "#2e86de"
-OPEN, CLOSED, SIGNAL = "#2a9d8f", "#c9ced6", "rgba(255, 196, 0, 0.18)"
+from .palette import LIGHT
+
+ON, OFF = LIGHT.on, LIGHT.off  # the light palette's colours under the names the builders use (palette.py has both themes)
+OPEN, CLOSED, SIGNAL = LIGHT.open, LIGHT.closed, LIGHT.signal_fill
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -62,6 +64,15 @@ def blend_image(weight: np.ndarray, low: str, high: str, scale: int = 1) -> np.n
     """(rows, cols, 1) weights in [0, 1] -> (rows*scale, cols*scale, 3) uint8 between two colours."""
     img = (hex_rgb(low) * (1 - weight) + hex_rgb(high) * weight).round().astype(np.uint8)
     return img.repeat(scale, 0).repeat(scale, 1) if scale > 1 else img
+
+
+def tint_image(weight: np.ndarray, color: str, scale: int = 1) -> np.ndarray:
+    """(rows, cols, 1) weights in [0, 1] -> (rows*scale, cols*scale, 4) uint8: one colour, the weight as opacity.
+
+    Unlike a blend with white, the ground shows through, so the picture suits either theme (palette.themed
+    recolours its one colour)."""
+    rgba = np.concatenate([np.broadcast_to(hex_rgb(color), weight.shape[:2] + (3,)), weight * 255], -1).round().astype(np.uint8)
+    return rgba.repeat(scale, 0).repeat(scale, 1) if scale > 1 else rgba
 
 
 def bar_image(counts: np.ndarray, gate: np.ndarray, top: float, height: int = 60) -> np.ndarray:

@@ -21,8 +21,9 @@ from plotly.subplots import make_subplots
 
 from ..explore import Sample, edits_override, events_at, parse_edits
 from ..model import Readout, Trace
-from .common import (CLASS_COLORS, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
-                     layout_image, padded, zoomed_range)
+from .common import (CLASS_COLORS, CLOSED, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
+                     layout_image, padded, tint_image, zoomed_range)
+from .palette import LIGHT, palette, themed
 
 SPEEDS = (("▶ 16 ms/s", 60), ("▶▶ 64 ms/s", 15), ("▶ 4 ms/s", 240))  # label: sensor time per second; frame duration
 
@@ -67,7 +68,7 @@ def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tupl
         {"type": "scatter", "x": x[on].tolist(), "y": y[on].tolist(), "marker": {"opacity": opacity}},
         {"type": "scatter", "x": x[off].tolist(), "y": y[off].tolist(), "marker": {"opacity": opacity}},
         {"type": "scatter", "x": [(W - 1) / 2], "y": [-1.6], "text": [caption],
-         "textfont": {"color": OPEN if admitted else "#5f6670"}},
+         "textfont": {"color": LIGHT.open_text if admitted else LIGHT.muted}},
         *({"type": "scatter", "x": [t, t], "y": list(lo_hi)} for lo_hi in y_ranges),
     ]
 
@@ -89,8 +90,8 @@ def hidden_raster(trace: Trace) -> tuple[np.ndarray, int]:
 # The time panels, top to bottom: (name, relative height, title). A plain SNN has no gate and no controller,
 # so it gets neither panel rather than an always-open gate that pretends otherwise.
 PANELS = {
-    "events": (0.1, "Events per frame: <span style='color:%s'>■ admitted</span> <span style='color:%s'>■ skipped</span>"
-                    " <span style='color:#8a6500'>■ true signal</span>" % (OPEN, "#5f6670")),
+    "events": (0.1, "Events per frame: <span style='color:%s'>■</span> admitted <span style='color:%s'>■</span> skipped"
+                    " <span style='color:%s'>■</span> true signal" % (OPEN, CLOSED, LIGHT.signal)),
     "gate": (0.07, "Gate: frame t admitted or skipped · ▼ forced by you"),
     "controller": (0.18, "Controller membrane, θc dashed · ▲ P10 ★ P100 pulses"),
     "hidden": (0.27, "Hidden raster (active neurons by first spike)"),
@@ -126,7 +127,7 @@ def _skeleton(panels: tuple[str, ...], span: int, height: int) -> str:
     fig = make_subplots(
         rows=n, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.06, vertical_spacing=0.025,
         row_heights=[PANELS[p][0] for p in panels], specs=[[{"rowspan": span}, {}], *[[None, {}] for _ in range(n - 1)]],
-        subplot_titles=("Input at the cursor <span style='color:%s'>■ ON</span> <span style='color:%s'>■ OFF</span>" % (ON, OFF),
+        subplot_titles=("Input at the cursor <span style='color:%s'>■</span> ON <span style='color:%s'>■</span> OFF" % (ON, OFF),
                         *(PANELS[p][1] for p in panels)),
     )
     for row in range(1, n + 1):
@@ -184,7 +185,7 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     x = sample.x.numpy()  # (T, N) 0/1
     footprint = x[sample.signal.numpy()].sum(0, dtype=np.int32).reshape(-1, H, W).sum(0)
     shade = np.clip(footprint / max(footprint.max(), 1), 0, 1)[..., None]
-    images = [layout_image("footprint", blend_image(shade, "#ffffff", "#b9bec6", scale=8), "x", "y", -0.5, -0.5, W, H)]
+    images = [layout_image("footprint", tint_image(shade, LIGHT.footprint, scale=8), "x", "y", -0.5, -0.5, W, H)]
     counts = np.count_nonzero(x, axis=1)
     top = float(max(counts.max(), 1)) * 1.08
     a = axis["events"]
@@ -346,20 +347,23 @@ def explorer_figure(sample: Sample, trace: Trace, classes, height: int = 900, me
 
 
 def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
-                     full_range: bool = False, projector: bool = False, edits: str = "") -> bytes:
+                     full_range: bool = False, projector: bool = False, edits: str = "", theme: str = "light") -> bytes:
     """What the live Explorer chart receives: the base figure and the events of every frame, as JSON bytes.
 
     The chart builds the cursor's traces for step t itself from ``steps`` (the same rule as
     ``_cursor_frame_data``), so no animation frames travel: a few tens of kB instead of hundreds.
+    ``theme``: "light" or "dark" (Streamlit's theme type; palette.themed recolours the figure).
     """
     figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector, edits)
+    figure, colors = themed(figure, theme), palette(theme)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step
     offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=T))])
     steps = {"T": T, "W": W, "H": H, "offsets": i32(offsets), "channels": i32(channels),
              "gate": i32(trace.gate[0]), "signal": i32(sample.signal)}
-    spec = {"figure": figure, "steps": steps, "cursor": asdict(cursor), "colors": {"open": OPEN, "closed": "#5f6670"}}
+    spec = {"figure": figure, "steps": steps, "cursor": asdict(cursor), "theme": colors.theme,
+            "colors": {"open": colors.open_text, "closed": colors.muted}}
     return plotly.io.json.to_json_plotly(spec).encode()
 
 

@@ -68,7 +68,7 @@ function controls(root) {
   bar.className = "skipsnn-player";
   bar.innerHTML = `
     <button type="button" data-act="back" title="One step back (←)" aria-label="one step back">◀ 1 ms</button>
-    ${SPEEDS.map((v) => `<button type="button" data-act="play" data-speed="${v}" title="Play at ${v} ms of sensor time per second">▶ ${v} ms/s</button>`).join("")}
+    ${SPEEDS.map((v) => `<button type="button" data-act="play" data-speed="${v}" title="Play at ${v} ms of sensor time per second" aria-label="play at ${v} ms of sensor time per second">▶ ${v} ms/s</button>`).join("")}
     <button type="button" data-act="pause" title="Pause (space)" aria-label="pause">❚❚ Pause</button>
     <button type="button" data-act="fwd" title="One step forward (→)" aria-label="one step forward">1 ms ▶</button>
     <button type="button" data-act="select" title="Drag across the gate to select steps (click a step to pick one)" aria-pressed="false">⬚ Select steps</button>
@@ -111,11 +111,17 @@ export function draw(component) {
     });
     slider.addEventListener("input", () => { pause(st); seek(st, Number(slider.value)); });
     slider.addEventListener("change", tell);
+    // Keyboard, wherever the focus is in the chart (its box, a button, the cursor slider): ← → step (the slider's
+    // own arrow step is replaced by this one), space plays and pauses, except on a button, which space presses.
     el.addEventListener("keydown", (e) => {
+      if (e.altKey || e.ctrlKey || e.metaKey) return;
       if (e.key === "ArrowLeft" || e.key === "ArrowRight") { pause(st); seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1)); tell(); e.preventDefault(); }
-      if (e.key === " ") { st.playing ? (pause(st), tell()) : play(st); e.preventDefault(); }
+      if (e.key === " " && !e.target.closest("button")) { st.playing ? (pause(st), tell()) : play(st); e.preventDefault(); }
     });
     el.tabIndex = 0;
+    el.classList.add("skipsnn-live");
+    el.setAttribute("role", "group");
+    el.setAttribute("aria-label", "Explorer chart: space plays or pauses, the left and right arrows step the cursor");
   }
   st.spec = spec;
   st.setStateValue = setStateValue;

@@ -1,0 +1,174 @@
+"""Every page under axe-core's WCAG 2.2 A/AA rules, in a real browser, in its default state and after one
+interaction, in the light theme and (Explore) the dark one; and the Explore player by keyboard alone.
+
+One server, one browser (the session fixture in tests/conftest.py). Skips with a reason when Chromium, Playwright or
+axe-playwright-python is missing, unless SKIPSNN_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from bench.browser import idle, serve, slider_input
+from tests.conftest import missing, require_browser
+
+ROOT = Path(__file__).resolve().parents[1]
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
+
+
+@pytest.fixture(scope="module")
+def served():
+    require_browser()
+    if importlib.util.find_spec("axe_playwright_python") is None:
+        missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
+                "SKIPSNN_REQUIRE_BROWSER")
+    with serve() as url:
+        yield url
+
+
+def settled(page, timeout_ms: float = 120_000) -> None:
+    """The page's script has run and its charts are drawn (Plotly's SVG is in the page)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
+    idle(page, timeout_ms)
+    page.wait_for_timeout(400)  # a chart's fonts and transitions (axe reads the painted colours)
+
+
+def violations(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
+    return result.response["violations"]
+
+
+def readable(found: list[dict]) -> str:
+    lines = []
+    for v in found:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:6]:
+            lines.append(f"    {node['target']}: {node['html'][:140]}")
+            lines.append(f"        {node.get('failureSummary', '').strip().splitlines()[-1][:220]}")
+    return "\n".join(lines)
+
+
+def interact(page, path: str) -> None:
+    """One thing a user does on the page: move a slider (or, where there is none, press a button or open a panel)."""
+    if path == "":
+        slider_input(page, "theta").focus()
+        page.keyboard.press("ArrowRight")
+    elif path == "tour":
+        page.get_by_role("button", name="Next").first.click()
+    elif path == "model_card":
+        page.get_by_text("All metadata").click()
+    elif path == "train":
+        page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
+        page.keyboard.press("ArrowRight")
+    elif path == "sweep":  # another sweep would cost half a minute: point at the chart, its hover label opens
+        page.locator(".st-key-sweep_chart .js-plotly-plot").hover()
+    else:
+        page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    settled(page)
+
+
+PAGES = ["", "tour", "why", "compare", "sweep", "train", "model_card"]  # app_script.py's navigation, in its order
+
+
+@pytest.mark.parametrize("path", PAGES, ids=["explore", *PAGES[1:]])
+def test_every_page_passes_axe_before_and_after_one_interaction(served, browser, path):
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    try:
+        page.goto(f"{served}/{path}")
+        settled(page)
+        found = violations(page)
+        assert not found, f"/{path}, default state:\n{readable(found)}"
+        interact(page, path)
+        found = violations(page)
+        assert not found, f"/{path}, after one interaction:\n{readable(found)}"
+    finally:
+        page.close()
+
+
+def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    try:
+        page.goto(served)
+        page.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=120_000)
+        settled(page)
+        ground = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+        paper = page.evaluate("() => document.querySelector('.skipsnn-chart')._fullLayout.paper_bgcolor")
+        assert ground == "rgb(14, 17, 23)" and paper.lower() in ("#0e1117", "rgb(14, 17, 23)"), (ground, paper)
+        found = violations(page)
+        assert not found, f"Explore, dark theme:\n{readable(found)}"
+        out = ROOT / "test-artifacts" / "dark-explore.png"  # ignored by git; docs/dark-explore.png is a copy of one
+        out.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(out))
+        assert out.stat().st_size > 20_000
+    finally:
+        page.close()
+
+
+def test_explore_by_keyboard_alone(served, browser):
+    """Tab reaches the controls in reading order, the focus is always visible, and the chart's player answers space
+    and the arrows without a click on the chart."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(served)
+        page.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=120_000)
+        settled(page)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        seen, hidden_focus = [], []
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            info = page.evaluate("""() => { const e = document.activeElement; if (!e || e === document.body) return null;
+                const s = getComputedStyle(e), r = e.getBoundingClientRect();
+                const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1) || s.boxShadow !== 'none';
+                const within = e.closest('[data-baseweb], [data-testid=stSlider], [data-testid=stToggle], label');
+                const wrapped = within && (getComputedStyle(within).boxShadow !== 'none' || getComputedStyle(within).outlineStyle !== 'none');
+                return {tag: e.tagName, label: e.getAttribute('aria-label') || e.innerText.slice(0, 30), act: e.dataset.act || '',
+                        top: r.top + document.querySelector('[data-testid=stMain]').scrollTop, left: r.left,
+                        inChart: !!e.closest('.skipsnn-live'), visible: ring || !!wrapped}; }""")
+            if info is None:
+                continue
+            seen.append(info)
+            if not info["visible"]:
+                hidden_focus.append(info)
+            if info["inChart"] and info["tag"] == "INPUT":
+                break
+        chart = [s for s in seen if s["inChart"]]
+        assert chart and chart[0]["tag"] == "DIV", "Tab reaches the chart's box first (space and the arrows work from there)"
+        acts = [s["act"] for s in chart if s["tag"] == "BUTTON"]
+        assert acts == ["back", "play", "play", "play", "pause", "fwd", "select"], f"then the player's buttons in order: {acts}"
+        assert seen[-1]["tag"] == "INPUT" and seen[-1]["inChart"], "and then the cursor slider"
+        # reading order: the page's controls as a reader meets them (row by row, each row's columns left to right,
+        # down a column before the next), then the chart; no positive tabindex reorders anything
+        labels = [s["label"] for s in seen]
+        order = ["Presentation mode", "Preset", "Sample", "Digit", "Random", "Noise level", "Signal start", "Gate threshold",
+                 "Gate decided by", "Seed", "Full membrane ranges"]
+        at = [next((i for i, label in enumerate(labels) if label.strip() == want), None) for want in order]
+        assert None not in at and at == sorted(at), f"controls in reading order {order}, Tab met: {labels}"
+        assert max(at) < labels.index(chart[0]["label"]), "the settings come before the chart"
+        assert page.evaluate("() => document.querySelectorAll('[tabindex]:not([tabindex=\\'-1\\']):not([tabindex=\\'0\\'])').length") == 0, \
+            "no positive tabindex"
+        assert not hidden_focus, f"focused without a visible ring: {hidden_focus}"
+        # the player, from the keyboard: the slider has focus now
+        start = page.evaluate(CURSOR)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => ({CURSOR})() === {start + 1}", timeout=10_000)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(f"() => ({CURSOR})() === {start}", timeout=10_000)
+        page.keyboard.press(" ")
+        page.wait_for_function("() => document.querySelector('.skipsnn-player').dataset.playing === '1'", timeout=10_000)
+        page.wait_for_function(f"() => ({CURSOR})() > {start + 2}", timeout=20_000)
+        page.keyboard.press(" ")
+        page.wait_for_function("() => document.querySelector('.skipsnn-player').dataset.playing === '0'", timeout=10_000)
+        rest = page.evaluate(CURSOR)
+        page.wait_for_timeout(300)
+        assert page.evaluate(CURSOR) == rest, "space paused: the cursor stays"
+    finally:
+        page.close()
