@@ -11,7 +11,9 @@ import streamlit as st
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # served by the app itself: works with no network
 
 st.set_page_config(page_title="SkipSNN Explorer", page_icon=str(ICON), layout="wide")
-st.html(f"<style>{(ICON.parents[1] / 'ui' / 'focus.css').read_text()}</style>")  # a visible focus ring on every control
+UI = ICON.parents[1] / "ui"
+st.html(f"<style>{(UI / 'focus.css').read_text()}</style>")  # a visible focus ring on every control
+st.html(f"<script>{(UI / 'focus.js').read_text()}</script>", unsafe_allow_javascript=True)  # popovers take the focus
 
 
 @st.cache_resource(show_spinner=False)

@@ -148,14 +148,26 @@ def test_explore_by_keyboard_alone(served, browser):
         # reading order: the page's controls as a reader meets them (row by row, each row's columns left to right,
         # down a column before the next), then the chart; no positive tabindex reorders anything
         labels = [s["label"] for s in seen]
-        order = ["Presentation mode", "Preset", "Sample", "Digit", "Random", "Noise level", "Signal start", "Gate threshold",
-                 "Gate decided by", "Seed", "Full membrane ranges"]
-        at = [next((i for i, label in enumerate(labels) if label.strip() == want), None) for want in order]
+        # (the toolbar: the rest of the settings, the gate edits and the glossary are popovers, one Enter away)
+        order = ["Presentation mode", "Sample", "Noise level", "Gate threshold", "Settings", "Edits", "Symbols"]
+        at = [next((i for i, label in enumerate(labels) if label.strip() == want or want in label.split("\n")), None)
+              for want in order]
         assert None not in at and at == sorted(at), f"controls in reading order {order}, Tab met: {labels}"
         assert max(at) < labels.index(chart[0]["label"]), "the settings come before the chart"
         assert page.evaluate("() => document.querySelectorAll('[tabindex]:not([tabindex=\\'-1\\']):not([tabindex=\\'0\\'])').length") == 0, \
             "no positive tabindex"
         assert not hidden_focus, f"focused without a visible ring: {hidden_focus}"
+        # the popover's settings by keyboard too: Enter on Settings opens it and Tab walks into its controls
+        settings = page.locator("[data-testid='stPopoverButton']").filter(has_text="Settings").first
+        settings.focus()
+        page.keyboard.press("Enter")
+        inside = []
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            inside.append(page.evaluate("() => document.activeElement.getAttribute('aria-label') || document.activeElement.innerText.slice(0, 30)"))
+        assert any(label.strip() in ("Preset", "Digit") for label in inside), f"Tab inside the open Settings: {inside}"
+        page.keyboard.press("Escape")
+        page.locator(".skipsnn-player input").focus()
         # the player, from the keyboard: the slider has focus now
         start = page.evaluate(CURSOR)
         page.keyboard.press("ArrowRight")
