@@ -103,3 +103,35 @@ def test_each_main_chart_starts_above_the_fold_at_1440x900(measured):
     late = {page: tops[page] for page in FOLD if tops[page] is None or tops[page] >= 900}
     assert not late, f"main chart's top at or below the 900 px fold: {late}"
     assert tops["why"] < 450 and tops["compare"] < 600, f"and high enough to show its first panel: {tops}"
+
+
+ROW_POINT = """() => { const gd = document.querySelector('.st-key-why_top .js-plotly-plot');
+  const rows = gd._fullData.filter(t => t.customdata && t.customdata.length);
+  const row = rows[1], p = 60, fl = gd._fullLayout;
+  const xa = fl[row.xaxis.replace('x', 'xaxis')], ya = fl[row.yaxis.replace('y', 'yaxis')], box = gd.getBoundingClientRect();
+  return {neuron: Number(row.customdata[p]), x: box.left + xa._offset + xa.c2p(row.x[p]),
+          y: box.top + ya._offset + ya.c2p(row.y[p])}; }"""
+INSPECTED = """() => document.querySelector('.st-key-why_neuron_chart .js-plotly-plot')._fullLayout.title.text
+  .replace(/<[^>]+>/g, '')"""
+
+
+def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, browser):
+    from bench.browser import rerun_done, script_runs
+
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
+        pg.wait_for_selector(".st-key-why_top .js-plotly-plot .main-svg", timeout=180_000)
+        first = pg.evaluate(INSPECTED)
+        pg.locator(".st-key-why_top").scroll_into_view_if_needed()
+        still(pg, 500)
+        point = pg.evaluate(ROW_POINT)
+        assert first != f"Neuron {point['neuron']} up close", "the inspector starts on the top neuron, not the second"
+        runs = script_runs(pg)
+        pg.mouse.move(point["x"], point["y"])
+        pg.wait_for_timeout(150)  # plotly picks the hovered point
+        pg.mouse.click(point["x"], point["y"])
+        rerun_done(pg, runs)
+        pg.wait_for_function(f"() => ({INSPECTED})() === 'Neuron {point['neuron']} up close'", timeout=30_000)
+    finally:
+        pg.close()

@@ -51,9 +51,12 @@ def why() -> None:
     st.session_state["why_run"] = run
     step = int(st.session_state["why_step"])
     ids, pushes = att.top_hidden(step, k=10)
-    if st.session_state["why_neuron"] < 0 or st.session_state.get("why_seen_step", step) != step:
-        st.session_state["why_neuron"] = int(ids[0]) if len(ids) else 0  # a new step: inspect the neuron that pushed most
-    st.session_state["why_seen_step"] = step
+    state = st.session_state
+    if state["why_neuron"] >= 0 and state["why_neuron"] != state.get("why_auto", state["why_neuron"]):
+        state["why_seen_step"] = step  # picked since the last run (a click, the number box, Explore's raster): it holds
+    if state["why_neuron"] < 0 or state.get("why_seen_step", step) != step:
+        state["why_neuron"] = int(ids[0]) if len(ids) else 0  # a new step: inspect the neuron that pushed most
+    state["why_seen_step"], state["why_auto"] = step, state["why_neuron"]
 
     def go(direction: int) -> None:
         now = st.session_state["why_step"]
@@ -71,8 +74,7 @@ def why() -> None:
         who = [p.get("customdata") for p in points if p.get("customdata") is not None]
         if who:
             h = who[0][0] if isinstance(who[0], list) else who[0]
-            st.session_state["why_neuron"] = int(h)
-            st.session_state["why_seen_step"] = st.session_state["why_step"]  # a pick holds until the step changes
+            st.session_state["why_neuron"] = int(h)  # it holds until the step changes
 
     c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1.2])
     c1.number_input("Step", 0, T - 1, key="why_step", help="The step whose controller input is split below")
