@@ -9,7 +9,7 @@ its spike opens the gate for frame t+1. ``gate_attribution`` returns each term o
 so a view can show which push made it cross. Public contract: scripts outside the project
 use these names.
 
-    from skipsnn_core.explain import gate_attribution, receptive_field
+    from skipsnn_core.explain import gate_attribution, receptive_field, hidden_driven, step_to_explain
 """
 
 from __future__ import annotations
@@ -67,6 +67,29 @@ def gate_attribution(model: SkipSNN, trace: Trace) -> GateAttribution:
     bias = torch.full((B, T), float(model.fc_ctrl.bias.detach().float().cpu()[0]) + trace.bias_offset)
     total = hidden.sum(-1) + pulses.sum(-1) + bias
     return GateAttribution(hidden, pulses, bias, total, tuple(cfg.pulse_periods))
+
+
+def hidden_driven(att: GateAttribution, trace: Trace, b: int = 0) -> np.ndarray:
+    """(T,) bool: the steps where the controller crossed θc (spiked) with the hidden neurons giving more than half
+    of the current it integrated, i.e. their push exceeded the pulses' and the bias's together
+    (``hidden.sum() > pulses.sum() + bias``). The other crossings were the pulses waking it, with the hidden layer
+    silent or weak."""
+    hidden = att.hidden[b].sum(-1)  # (T,)
+    rest = att.pulses[b].sum(-1) + att.bias[b]  # (T,)
+    return (trace.controller_spikes[b].bool() & (hidden > 0) & (hidden > rest)).numpy()
+
+
+def step_to_explain(att: GateAttribution, trace: Trace, signal, b: int = 0) -> int:
+    """The step a view of ``why`` opens on: the first crossing inside the signal window (``signal``: (T,) bool)
+    that the hidden neurons drove (``hidden_driven``); failing that the first hidden-driven crossing anywhere,
+    then the first crossing inside the signal, then the first crossing, then step 0."""
+    spiked = trace.controller_spikes[b].bool().numpy()
+    driven = hidden_driven(att, trace, b)
+    inside = np.asarray(signal, dtype=bool)
+    for candidates in (driven & inside, driven, spiked & inside, spiked):
+        if candidates.any():
+            return int(np.flatnonzero(candidates)[0])
+    return 0
 
 
 def receptive_field(model: SkipSNN, h: int, sensor_size: tuple[int, int, int] = (34, 34, 2)) -> np.ndarray:

@@ -255,3 +255,45 @@ def events_at(sample: Sample, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     W, H, _ = sample.sensor_size
     ch = np.flatnonzero(sample.x[t].numpy())
     return ch % W, (ch // W) % H, ch // (H * W)
+
+
+@dataclass(frozen=True)
+class RunSetting:
+    """What makes one run of a sample: the checkpoint (by the name the app lists it under), the sample, the gate."""
+
+    model: str
+    spec: SampleSpec
+    view: ViewOptions
+    gated: bool = True  # False: a plain SNN, whose gate settings mean nothing
+
+
+GATE_NAMES = {"controller": "controller's gate", "oracle": "oracle gate", "open": "gate always open"}
+
+
+def _facets(run: RunSetting, gate_too: bool) -> dict[str, str]:
+    """The settings a label may name, each already worded ("θc 0.8"), keyed by what they are."""
+    facets = {"model": run.model, "noise": f"noise {run.spec.noise_level}", "seed": f"seed {run.spec.seed}",
+              "sample": f"sample {run.spec.index}", "start": f"signal at {run.spec.start}"}
+    if gate_too:
+        v = run.view
+        facets.update({"theta": "θc as trained" if v.controller_theta is None else f"θc {v.controller_theta:g}",
+                       "mode": v.gate_mode or "mode as trained", "gate": GATE_NAMES.get(v.gate, v.gate),
+                       "edits": f"edits {v.edits}" if v.edits else "no edits"})
+    return facets
+
+
+def run_labels(a: RunSetting, b: RunSetting) -> tuple[str, str]:
+    """Short names for two runs of one sample: the settings in which they differ, e.g. ("θc 0.5", "θc 0.8") or
+    ("θc 0.5, mask", "θc 0.8, freeze"); ("A", "B") when nothing differs. Gate settings are compared only when both
+    runs have a gate (a plain SNN differs by its checkpoint)."""
+    gate_too = a.gated and b.gated
+    fa, fb = _facets(a, gate_too), _facets(b, gate_too)
+    keys = [k for k in fa if fa[k] != fb[k]]
+    if not keys:
+        return "A", "B"
+    return ", ".join(fa[k] for k in keys), ", ".join(fb[k] for k in keys)
+
+
+def gate_differences(a: Trace, b: Trace) -> np.ndarray:
+    """The steps (sorted) where two runs' gates (sample 0) differ: one admitted the frame, the other skipped it."""
+    return np.flatnonzero(a.gate[0].numpy() != b.gate[0].numpy())

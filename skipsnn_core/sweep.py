@@ -47,3 +47,13 @@ def threshold_sweep(model: SkipSNN, data: Framed, thetas=THETAS, *, level: int =
     rows = evaluate_thresholds(model, data, NoiseSpec(T, level), thetas, seed=seed, oracle=True, limit=limit,
                                progress=progress)
     return [{**row, "theta": theta} for row, theta in zip(rows, thetas)]
+
+
+def steepest_drop(rows: list[dict], key: str = "accuracy") -> tuple[int, int] | None:
+    """Indices (i, i + 1) of the neighbouring rows between which ``key`` falls most; None when it never falls.
+    A text that calls a curve's shape a gradual trade or a cliff reads it from here, not from a guess."""
+    drops = [rows[i][key] - rows[i + 1][key] for i in range(len(rows) - 1)]
+    if not drops or max(drops) <= 0:
+        return None
+    i = max(range(len(drops)), key=drops.__getitem__)
+    return i, i + 1

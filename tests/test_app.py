@@ -55,6 +55,17 @@ def expected(app: AppTest) -> dict[str, str]:
     return cards
 
 
+def array(value):
+    """A figure's array as the browser gets it: a list, or plotly's typed array {"dtype", "bdata" (base64)}."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
 def chart_spec(app: AppTest) -> dict:
     """The live Explorer chart's payload (skipsnn_core.figures.explorer_payload) as the browser receives it."""
     (chart,) = [c for c in app.get("bidi_component") if "steps" in json.loads(json.loads(c.proto.json)["spec"])]
@@ -274,7 +285,7 @@ def test_a_shared_link_restores_the_dataset_and_model(at, nmnist_dir):
 
 
 def test_why_page_splits_the_controller_input_like_the_core(at):
-    from skipsnn_core.explain import gate_attribution
+    from skipsnn_core.explain import gate_attribution, step_to_explain
 
     at.switch_page("views/why.py").run()
     assert not at.exception and not at.error
@@ -286,19 +297,32 @@ def test_why_page_splits_the_controller_input_like_the_core(at):
                                           seed=int(state["seed"]), T=300))
     trace = run_trace(model, sample, ViewOptions(controller_theta=float(state["theta"]), gate_mode=state["mode"]))
     att = gate_attribution(model, trace)
-    assert bool(trace.controller_spikes[0, step]) and sample.signal[step], "it opens on the first spike inside the signal"
-    busy = [t for t in trace.controller_spikes[0].nonzero().flatten().tolist() if trace.hidden_spikes[0, t].any()]
+    assert step == step_to_explain(att, trace, sample.signal.numpy()), "it opens on the step the core picks"
+    assert bool(trace.controller_spikes[0, step]) and sample.signal[step], "a crossing inside the signal"
+    assert float(att.hidden[0, step].sum()) > float(att.pulses[0, step].sum() + att.bias[0, step]), \
+        "driven mainly by the hidden neurons, not a pulse wake-up"
+    first_ids, _ = att.top_hidden(step, k=10)
+    assert int(state["why_neuron"]) == int(first_ids[0]), "the inspector starts on the neuron that pushed most"
+    theta_card = next(m for m in at.metric if m.label.startswith("Membrane u vs θc = "))
+    assert theta_card.label == f"Membrane u vs θc = {trace.controller_theta:g}" and " of θc" in theta_card.delta
+    busy = [t for t in trace.controller_spikes[0].nonzero().flatten().tolist() if trace.hidden_spikes[0, t].sum() > 3]
     step = busy[0]
     at.number_input(key="why_step").set_value(step).run()
-    cards = shown(at)
-    assert cards["Controller input"] == f"{float(att.total[0, step]):+.3f}"
-    assert cards["from hidden spikes"] == f"{float(att.hidden[0, step].sum()):+.3f}"
-    assert cards["from bias"] == f"{float(att.bias[0, step]):+.3f}"
+    cards = {m.label.split(" (")[0]: m for m in at.metric}
+    assert cards[f"Controller input at step {step}"].value == f"{float(att.total[0, step]):+.3f}"
+    assert cards["from hidden spikes"].value == f"{float(att.hidden[0, step].sum()):+.3f}"
+    assert cards["from bias"].value == f"{float(att.bias[0, step]):+.3f}"
+    theta = trace.controller_theta
+    assert cards["from bias"].delta == f"{float(att.bias[0, step]) / theta:+.2f} of θc = {theta:g}", "θc is the scale"
     top = json.loads(at.get("plotly_chart")[1].proto.spec)
     ids, _ = att.top_hidden(step, k=10)
     assert top["layout"]["title"]["text"].startswith(f"The {len(ids)} hidden neurons")
-    shown_ids = [a["text"].split(":")[0] for a in top["layout"]["annotations"] if "receptive field" in a["text"]]
-    assert shown_ids == [f"neuron {h}" for h in ids], "the top neurons, largest push first"
+    rows = [a for a in top["layout"]["annotations"] if a.get("name", "").startswith("row ")]
+    assert [a["text"].split(" · ")[0] for a in rows] == [f"<b>neuron {h}</b>" for h in ids], "the top neurons, largest first"
+    assert all(a["xanchor"] == "left" and a["x"] == 0 and a["font"]["size"] >= 12 for a in rows), "ids readable, never cut"
+    clickable = [t for t in top["data"] if t.get("customdata") is not None]
+    assert [int(array(t["customdata"])[0]) for t in clickable] == [int(h) for h in ids], "each row's membrane names its neuron"
+    assert int(at.session_state["why_neuron"]) == int(ids[0]), "a new step: the inspector follows its top neuron"
     at.button(key="why_next").click().run()
     later = int(at.session_state["why_step"])
     assert later > step and bool(trace.controller_spikes[0, later]), "next spike"
@@ -366,6 +390,40 @@ def test_compare_page_runs_b_as_the_core_does():
     assert spec is None or "Gates" in json.dumps(spec)
 
 
+def test_compare_names_runs_by_what_differs_counts_the_differing_steps_and_keeps_zero_neutral():
+    from skipsnn_core.explore import gate_differences
+
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in {"sample": "3", "b_mode": "mask", "b_theta": "0.8"}.items():
+        app.query_params[key] = value
+    app.switch_page("views/compare.py").run()
+    assert not app.exception and not app.error
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["ticktext"] == ["θc 0.8", "θc 0.5"], "rows named by the setting that differs (B on top)"
+    model = load_checkpoint(ROOT / "assets" / "digits_skipsnn.pt", device="cpu")
+    sample = make_sample(framed(open_dataset("digits", None, "test"), FrameSpec()), SampleSpec(index=3, start=120, T=300))
+    a, b = (run_trace(model, sample, ViewOptions(controller_theta=t, gate_mode="mask")) for t in (0.5, 0.8))
+    n = len(gate_differences(a, b))
+    assert n > 0
+    assert any(f"The gates differ on {n} of 300 steps" in m.value for m in app.markdown), "the count is stated"
+    assert f"the {n} steps where they differ" in spec["layout"]["annotations"][0]["text"]
+    titles = [m.value for m in app.markdown if m.value.startswith("**A:") or m.value.startswith("**B:")]
+    assert titles == ["**A: θc 0.5**", "**B: θc 0.8 (differences from A)**"]
+    fewer = next(m for m in list(app.metric)[4:] if m.label == "State updates")
+    assert fewer.delta.startswith("-") and "direction: NONE" not in str(fewer.proto) and "color: GREEN" in str(fewer.proto), \
+        "a stricter gate admits fewer frames: a fall, drawn as a gain"
+    same = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in {"b_mode": "mask", "b_theta": "0.5"}.items():
+        same.query_params[key] = value
+    same.switch_page("views/compare.py").run()
+    spec = json.loads(same.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["ticktext"] == ["B", "A"] and any("same settings" in i.value for i in same.info)
+    zero = list(same.metric)[5:]  # B's confidence, state updates and synaptic ops: all unchanged
+    assert [m.delta for m in zero] == ["±0 points", "±0 points", "±0 M"]
+    for m in zero:
+        assert "direction: NONE" in str(m.proto) and "color: GRAY" in str(m.proto), f"no change is neutral: {m.proto}"
+
+
 @pytest.mark.parametrize("name", ["Heavy noise", "Gate too strict", "A misclassified sample", "Late signal"])
 def test_presets_reproduce_their_settings(name):
     from ui import presets
@@ -403,12 +461,35 @@ def test_tour_steps_render_navigate_and_stay_short():
         if step == 2:
             card = json.loads((ROOT / "assets" / "model_cards.json").read_text())["digits_snn.pt"]
             assert percent(next(r["accuracy"] for r in card["sweep"] if r["noise_level"] == 4)) in text, "numbers from the cards"
+        if step == 5:  # the text's numbers are the figure's: where accuracy falls most, and to what
+            fig = json.loads(app.get("plotly_chart")[0].proto.spec)
+            gated = next(t for t in fig["data"] if t["name"] == "SkipSNN, gated")
+            x, acc = list(array(gated["x"])), list(array(gated["y"]))
+            i = max(range(len(acc) - 1), key=lambda k: acc[k] - acc[k + 1])
+            assert f"θc {x[i]:g}" in text and f"θc {x[i + 1]:g}" in text and f"accuracy to {percent(acc[i + 1])}" in text
+        if step == 6:
+            fig = json.loads(app.get("plotly_chart")[0].proto.spec)
+            assert fig["layout"]["yaxis"]["ticktext"] == ["freeze", "mask"]
+            assert not any(t.get("showlegend", True) for t in fig["data"] if t["name"].endswith(": gate")), \
+                "rows named by their axis, not by two identical legend marks"
+            differ = next(t for t in fig["data"] if t["name"].startswith("◆ gates differ"))
+            assert f"differ on {len(array(differ['x']))} of 300 steps" in text
         if step < 8:
             app.button(key="tour_next").click().run()
     assert all(n >= 1 for n in seen), "every step has a live figure"
     assert app.query_params["tour"] == "8"
+    assert not [m for m in app.markdown if "](" in m.value], "no link that opens a second tab"
     app.button(key="tour_back").click().run()
     assert app.session_state["tour_step"] == 7
+    app.button(key="tour_next").click().run()
+    app.switch_page("views/explore.py").run()  # the session has been to Explore: its link was read, sample 0
+    assert app.session_state["sample"] == 0
+    app.switch_page("views/tour.py").run()
+    assert app.session_state["tour_step"] == 8
+    app.button(key="tour_open").click().run()  # in this session: the Explorer shows the tour's sample
+    assert not app.exception
+    assert app.session_state["sample"] == 3 and app.session_state["start"] == 120 and app.session_state["noise"] == 1
+    assert any(m.label == "State updates" for m in app.metric), "the Explorer's cards"
 
 
 def test_the_server_answers_only_once_it_is_warmed_up():

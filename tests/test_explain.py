@@ -72,3 +72,49 @@ def test_receptive_field_layout_matches_the_input_weights():
     assert np.argwhere(receptive_field(m, 4)).tolist() == [[0, 2, 30]]
     with pytest.raises(ValueError, match="outside"):
         receptive_field(m, 5)
+
+
+def test_the_step_to_explain_is_the_first_crossing_the_hidden_neurons_drove_inside_the_signal():
+    """On the shipped digits checkpoint the first crossing inside the signal is a P10 wake-up (the hidden layer
+    silent); the step the Why page opens on is the first one after it that the hidden neurons drove."""
+    from pathlib import Path
+
+    from skipsnn_core import load_checkpoint
+    from skipsnn_core.data import FrameSpec, framed, open_dataset
+    from skipsnn_core.explain import hidden_driven, step_to_explain
+    from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace
+
+    model = load_checkpoint(Path(__file__).resolve().parents[1] / "assets" / "digits_skipsnn.pt", device="cpu")
+    sample = make_sample(framed(open_dataset("digits", None, "test"), FrameSpec()), SampleSpec(index=0, start=120, T=300))
+    trace = run_trace(model, sample, ViewOptions())
+    att = gate_attribution(model, trace)
+    signal = sample.signal.numpy()
+    spiked = trace.controller_spikes[0].numpy()
+    step = step_to_explain(att, trace, signal)
+    hidden, rest = float(att.hidden[0, step].sum()), float(att.pulses[0, step].sum() + att.bias[0, step])
+    assert spiked[step] and signal[step], "a crossing inside the signal"
+    assert hidden > rest and hidden > 0, f"driven mainly by hidden neurons: {hidden:.3f} vs pulses + bias {rest:.3f}"
+    first_inside = int(np.flatnonzero(spiked & signal)[0])
+    assert step > first_inside and not trace.hidden_spikes[0, first_inside].any(), \
+        "the first crossing inside the signal was the pulses' (the case the page must not open on)"
+    earlier = np.flatnonzero(spiked & signal)[np.flatnonzero(spiked & signal) < step]
+    for t in earlier:  # every crossing before it inside the signal had a weaker hidden push than the rest
+        assert float(att.hidden[0, t].sum()) <= float(att.pulses[0, t].sum() + att.bias[0, t])
+    assert hidden_driven(att, trace)[step] and not hidden_driven(att, trace)[~spiked].any(), "only crossings count"
+
+
+def test_the_step_to_explain_falls_back_when_no_hidden_neuron_drove_a_crossing(noisy):
+    m = lively()
+    with torch.no_grad():
+        m.fc_ctrl.weight[0, :800] = 0.0  # the hidden layer cannot push: only the pulses wake the controller
+    tr = m.trace(noisy[:1])
+    att = gate_attribution(m, tr)
+    from skipsnn_core.explain import step_to_explain
+
+    spiked = tr.controller_spikes[0].numpy()
+    nowhere = np.zeros(300, bool)
+    assert spiked.any()
+    assert step_to_explain(att, tr, nowhere) == int(np.flatnonzero(spiked)[0]), "no signal, no driven crossing: the first"
+    window = np.zeros(300, bool)
+    window[np.flatnonzero(spiked)[-1]] = True
+    assert step_to_explain(att, tr, window) == int(np.flatnonzero(spiked)[-1]), "else the first crossing inside the signal"

@@ -1,6 +1,7 @@
 """Figure builders: plain functions of a sample and its trace."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from skipsnn_core import SkipSNN, SkipSNNConfig
 from skipsnn_core.data import Framed
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize
 from skipsnn_core.figures import evidence_figure, explorer_figure, hidden_raster
+from tests.test_model import lively
 
 CLASSES = [str(c) for c in range(10)]
 
@@ -155,3 +157,50 @@ def test_gate_learning_figure_shows_each_epochs_gate_and_the_last_membrane():
     rects = [s for s in fig.layout.shapes if s.type == "rect"]
     assert {(s.x0, s.x1) for s in rects} == {(3.5, 6.5)}, "the digit's frames shaded in both panels"
     assert "after epoch 3" in fig.layout.annotations[1].text and "sample 0 (a '3')" in fig.layout.annotations[0].text
+
+
+def test_runs_are_named_by_the_settings_in_which_they_differ():
+    from skipsnn_core.explore import RunSetting, SampleSpec, ViewOptions, run_labels
+
+    spec = SampleSpec(index=3, noise_level=1, start=120, seed=0, T=300)
+    a = RunSetting("digits_skipsnn", spec, ViewOptions(controller_theta=0.5, gate_mode="mask"))
+    assert run_labels(a, replace(a, view=ViewOptions(controller_theta=0.8, gate_mode="mask"))) == ("θc 0.5", "θc 0.8")
+    assert run_labels(a, replace(a, view=ViewOptions(controller_theta=0.8, gate_mode="freeze"))) == \
+        ("θc 0.5, mask", "θc 0.8, freeze")
+    assert run_labels(a, replace(a, spec=replace(spec, noise_level=3, seed=7))) == ("noise 1, seed 0", "noise 3, seed 7")
+    assert run_labels(a, replace(a, view=ViewOptions(controller_theta=0.5, gate_mode="mask", edits="o200-210"))) == \
+        ("no edits", "edits o200-210")
+    assert run_labels(a, a) == ("A", "B"), "nothing differs: plain A and B"
+    plain = RunSetting("digits_snn", spec, ViewOptions(), gated=False)
+    assert run_labels(a, plain) == ("digits_skipsnn", "digits_snn"), "a plain SNN's gate settings are not compared"
+
+
+def test_gate_differences_and_the_steepest_drop():
+    from skipsnn_core.explore import gate_differences
+    from skipsnn_core.sweep import steepest_drop
+
+    m = lively()
+    x = (torch.rand(1, 300, 2312, generator=torch.Generator().manual_seed(2)) < 0.01).float()
+    a, b = m.trace(x, gate_override="open"), m.trace(x, controller_theta=50.0)  # always open vs. mostly shut
+    differ = gate_differences(a, b)
+    assert np.array_equal(differ, np.flatnonzero(a.gate[0].numpy() != b.gate[0].numpy())) and len(differ) > 0
+    assert len(gate_differences(a, a)) == 0
+    rows = [{"accuracy": v} for v in (0.9, 0.91, 0.88, 0.1, 0.05)]
+    assert steepest_drop(rows) == (2, 3), "the cliff, not the first or the last small fall"
+    assert steepest_drop([{"accuracy": v} for v in (0.1, 0.2, 0.3)]) is None
+
+
+def test_sweep_lines_mean_one_thing_each_and_every_shown_line_is_in_the_legend():
+    from skipsnn_core.figures.sweep import sweep_page_figure
+
+    rows = [{"theta": t, "accuracy": 0.9, "forced_open_accuracy": 0.8, "oracle_accuracy": 0.95, "state_updates": 0.5,
+             "oracle_state_updates": 1 / 6, "gate_precision": 0.4, "gate_recall": 0.8, "synops_saving": 0.5}
+            for t in (0.1, 0.5, 0.9)]
+    fig = sweep_page_figure(rows, "theta", "θc")
+    by_style: dict = {}
+    for t in fig.data:
+        key = (t.line.color, t.line.dash, t.marker.symbol)
+        by_style.setdefault(key, set()).add(t.legendgroup or t.name)
+    assert all(len(groups) == 1 for groups in by_style.values()), f"one style, one meaning: {by_style}"
+    named = {t.legendgroup or t.name for t in fig.data if t.showlegend is not False}
+    assert {t.legendgroup or t.name for t in fig.data} <= named, "every line is named in the legend (the oracle too)"

@@ -20,14 +20,14 @@ from bench.browser import chromium, serve  # noqa: E402
 VIEWS = {  # file name: (link, how many Plotly charts to wait for, viewport height)
     "explorer.png": ("/?sample=3&noise=1&start=120&t=140", 2, 1300),
     "explorer-edits.png": ("/?sample=3&noise=2&start=120&edits=c121-150&t=135", 3, 1900),
-    "why.png": ("/why?sample=3&noise=1&start=120&step=135&neuron=5", 3, 2200),
-    "compare.png": ("/compare?sample=3&noise=1&start=120&b_mode=freeze&b_theta=0.8", 1, 1300),
+    "why.png": ("/why?sample=3&noise=1&start=120", 3, 900),  # opens on the first crossing the hidden neurons drove
+    "compare.png": ("/compare?sample=3&noise=1&start=120&b_mode=freeze&b_theta=0.8", 1, 900),
     "model-card.png": ("/model_card", 2, 1300),
-    "tour.png": ("/tour?tour=4", 1, 1000),
+    "tour.png": ("/tour?tour=4", 1, 900),
     "presentation.png": ("/?present=1&sample=3&t=140", 1, 1080),
     "sweep.png": ("/sweep?n=360", 1, 1100),
 }
-WIDTH = {"presentation.png": 1920}
+WIDTH = {"presentation.png": 1920, "why.png": 1440, "compare.png": 1440, "tour.png": 1440}  # the pages' first screen
 
 
 def main() -> None:

@@ -145,6 +145,12 @@ def seed_from_url(scope: str, params: Sequence[Param], others: Sequence[str] | N
             st.session_state[key] = min(max(value, p.lo), p.hi)
 
 
+def read_again(*scopes: str) -> None:
+    """Let the next page read these scopes from its link again (a link followed inside the app, in the same tab,
+    carries settings the session's widgets must take)."""
+    st.session_state.setdefault(_READ, set()).difference_update(scopes)
+
+
 def notice(text: str) -> None:
     """Add a notice to show with the link's (e.g. settings a checkpoint cannot use)."""
     st.session_state.setdefault(_NOTICES, []).append(text)

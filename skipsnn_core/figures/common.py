@@ -106,3 +106,11 @@ def zoomed_range(values: np.ndarray, threshold: float, full: bool) -> list[float
         lo, hi = threshold - min(below, 3.0) - 0.1, threshold + max(1.0, 1.5 * min(below, 3.0))
     span = max(hi - lo, 1e-3)
     return [lo - 0.06 * span, hi + 0.06 * span]
+
+
+def legend_below(rows: int = 2, axis_title: bool = True) -> tuple[dict, int]:
+    """A horizontal legend at the very bottom of the figure and the bottom margin that holds it under the x axis's
+    tick labels and title: (legend, margin_b). Anchored to the container, not the plot, so it never rides up onto the
+    axis title however the width wraps it (``rows``: the most rows it may wrap to)."""
+    margin = 22 + (24 if axis_title else 0) + 8 + 20 * rows  # ticks, axis title, gap, legend rows
+    return dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"), margin

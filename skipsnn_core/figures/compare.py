@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 
 from ..explore import Sample
 from ..model import Readout, Trace
-from .common import CLOSED, OPEN, SIGNAL, f32, i32
+from .common import CLOSED, OPEN, SIGNAL, f32, i32, legend_below
 
 RUN_COLORS = ("#2a9d8f", "#c2185b")  # A, B: teal and magenta, told apart by hue and by line style
 RUN_DASH = ("solid", "dash")
@@ -19,19 +19,22 @@ def compare_figure(sample: Sample, runs: list[tuple[str, Trace]], classes, heigh
     predicted class and of the true class, on one time axis. Sample 0 of each trace."""
     T = runs[0][1].gate.shape[1]
     t = i32(np.arange(T))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.35, 0.65],
-                        subplot_titles=("Gates: ■ admitted, □ skipped; ◆ where the runs differ",
-                                        "Running evidence of each run's prediction (and the true class, thin)"))
     gates = [r.gate[0].numpy() for _, r in runs]
+    differ = np.flatnonzero(gates[0] != gates[1]) if len(gates) == 2 else np.zeros(0, np.int64)
+    marks = ("" if len(gates) != 2 else f"; ◆ the {len(differ)} steps where they differ" if len(differ) != 1
+             else "; ◆ the one step where they differ")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, row_heights=[0.35, 0.65],
+                        subplot_titles=(f"Gates: teal ■ admitted, grey ■ skipped{marks}",
+                                        "Running evidence of each run's prediction (and the true class, thin)"))
     for i, ((name, _), gate) in enumerate(zip(runs, gates)):
         y = np.full(T, len(runs) - 1 - i, np.float32)
-        fig.add_trace(go.Scatter(x=t, y=y, mode="markers", name=f"{name}: gate",
+        fig.add_trace(go.Scatter(x=t, y=y, mode="markers", name=f"{name}: gate", showlegend=False,  # the row's label names it
                                  marker=dict(symbol="square", size=6, color=np.where(gate, OPEN, CLOSED).tolist()),
                                  customdata=np.where(gate, "admitted", "skipped"),
                                  hovertemplate=f"{name}<br>frame %{{x}}: %{{customdata}}<extra></extra>"), 1, 1)
     if len(gates) == 2:
-        differ = np.flatnonzero(gates[0] != gates[1])
-        fig.add_trace(go.Scatter(x=i32(differ), y=np.full(len(differ), 0.5, np.float32), mode="markers", name="differs",
+        fig.add_trace(go.Scatter(x=i32(differ), y=np.full(len(differ), 0.5, np.float32), mode="markers",
+                                 name=f"◆ gates differ ({len(differ)} steps)",
                                  marker=dict(symbol="diamond", size=7, color="#1d2430"),
                                  hovertemplate="frame %{x}: the runs disagree<extra></extra>"), 1, 1)
     for i, (name, trace) in enumerate(runs):
@@ -51,6 +54,7 @@ def compare_figure(sample: Sample, runs: list[tuple[str, Trace]], classes, heigh
                      row=1, col=1)
     fig.update_yaxes(title_text="evidence", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(range=[-0.5, T - 0.5], title_text="time step (ms)", row=2, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white", hovermode="closest",
-                      legend=dict(orientation="h", y=-0.15), uirevision="compare")
+    legend, bottom = legend_below()
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=bottom), template="plotly_white", hovermode="closest",
+                      legend=legend, uirevision="compare")
     return fig

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from ..explore import Sample
 from ..model import Trace
-from .common import CLOSED, OPEN, SIGNAL, f32, i32
+from .common import CLOSED, OPEN, SIGNAL, f32, i32, legend_below
 
 INK = "#1d2430"
 
@@ -28,15 +28,16 @@ def task_figure(sample: Sample, height: int = 300) -> go.Figure:
 
 
 def architecture_figure(n_hidden: int, height: int = 340) -> go.Figure:
-    """Input frame -> gate -> hidden LIF -> output LIF; hidden spikes and pulses P1..P100 -> controller -> the gate
-    of the next frame."""
+    """Input frame -> gate -> hidden LIF -> output LIF on top; below, the pulses P1..P100 and the hidden spikes feed
+    the controller, whose spike a[t] goes back to the gate and opens it for frame t+1. Every arrow runs from one box
+    to another; every label sits in a gap of its own."""
     boxes = {  # name: (x0, y0, x1, y1, label)
-        "input": (0.0, 0.55, 0.16, 0.85, "input frame x[t]<br>2 × 34 × 34 events"),
-        "gate": (0.22, 0.6, 0.32, 0.8, "gate"),
-        "hidden": (0.4, 0.55, 0.6, 0.85, f"hidden LIF layer<br>{n_hidden} neurons"),
-        "output": (0.7, 0.55, 0.86, 0.85, "output LIF<br>10 classes"),
-        "pulses": (0.2, 0.05, 0.4, 0.3, "pulses P1, P2, P10, P100<br>(every 1, 2, 10, 100 steps)"),
-        "controller": (0.5, 0.05, 0.72, 0.3, "controller LIF<br>spikes a[t] when u > θc"),
+        "input": (0.0, 0.6, 0.17, 0.9, "input frame x[t]<br>2 × 34 × 34"),
+        "gate": (0.26, 0.63, 0.36, 0.87, "gate"),
+        "hidden": (0.47, 0.6, 0.67, 0.9, f"hidden LIF<br>{n_hidden} neurons"),
+        "output": (0.8, 0.6, 0.98, 0.9, "output LIF<br>10 classes"),
+        "pulses": (0.0, 0.08, 0.3, 0.35, "pulses P1 P2 P10 P100<br>every 1, 2, 10, 100 steps"),
+        "controller": (0.47, 0.08, 0.72, 0.35, "controller LIF<br>spikes a[t] when u ≥ θc"),
     }
     fig = go.Figure()
     for name, (x0, y0, x1, y1, label) in boxes.items():
@@ -44,16 +45,23 @@ def architecture_figure(n_hidden: int, height: int = 340) -> go.Figure:
         fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=INK, width=1.5), fillcolor=color,
                       opacity=0.9 if name in ("gate", "controller") else 1)
         fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=label, showarrow=False,
-                           font=dict(size=13, color="#ffffff" if name in ("gate", "controller") else INK))
-    arrows = [((0.16, 0.7), (0.22, 0.7), ""), ((0.32, 0.7), (0.4, 0.7), "admitted frames only"),
-              ((0.6, 0.7), (0.7, 0.7), "spikes"), ((0.5, 0.55), (0.58, 0.3), "hidden spikes"),
-              ((0.4, 0.18), (0.5, 0.18), ""), ((0.72, 0.18), (0.9, 0.18), ""), ((0.9, 0.18), (0.27, 0.6), "a[t] opens frame t+1")]
-    for (x0, y0), (x1, y1), text in arrows:
+                           font=dict(size=12, color="#ffffff" if name in ("gate", "controller") else INK))
+    arrows = [  # (tail, head, label, where the label goes: (x, y, xanchor))
+        ((0.17, 0.75), (0.26, 0.75), "", None),
+        ((0.36, 0.75), (0.47, 0.75), "admitted<br>frames", (0.415, 0.77, "center")),
+        ((0.67, 0.75), (0.8, 0.75), "spikes", (0.735, 0.77, "center")),
+        ((0.57, 0.6), (0.57, 0.35), "hidden spikes", (0.585, 0.475, "left")),
+        ((0.3, 0.215), (0.47, 0.215), "", None),
+        ((0.47, 0.3), (0.31, 0.63), "a[t] opens<br>frame t+1", (0.37, 0.47, "right")),
+    ]
+    for (x0, y0), (x1, y1), text, where in arrows:
         fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
                            arrowwidth=1.6, arrowcolor=INK, text="")
         if text:
-            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.04, text=text, showarrow=False, font=dict(size=11, color=INK))
-    fig.update_xaxes(visible=False, range=[-0.02, 0.95])
+            x, y, anchor = where
+            fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor,
+                               yanchor="bottom" if anchor == "center" else "middle", font=dict(size=11, color=INK))
+    fig.update_xaxes(visible=False, range=[-0.01, 0.99])
     fig.update_yaxes(visible=False, range=[0, 0.95])
     fig.update_layout(height=height, template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
                       title=dict(text="SkipSNN: the controller decides whether the next frame reaches the network", font_size=14))
@@ -72,7 +80,8 @@ def savings_figure(trace: Trace, height: int = 320) -> go.Figure:
     skipped = np.flatnonzero(~trace.gate[0].numpy())
     fig.add_trace(go.Scatter(x=i32(skipped), y=f32(gated[skipped]), mode="markers", name="skipped frame: no input work",
                              marker=dict(color=CLOSED, size=4)))
-    fig.update_layout(height=height, template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
+    legend, bottom = legend_below(rows=2)
+    fig.update_layout(height=height + bottom - 40, template="plotly_white", margin=dict(l=10, r=10, t=40, b=bottom),
                       title=dict(text="Synaptic operations so far (millions)", font_size=14), xaxis_title="time step (ms)",
-                      yaxis_title="M ops", legend=dict(orientation="h", y=-0.25))
+                      yaxis_title="M ops", legend=legend)
     return fig

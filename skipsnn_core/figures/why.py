@@ -67,10 +67,21 @@ def why_figure(sample: Sample, trace: Trace, att: GateAttribution, step: int, fu
     fig.update_yaxes(title_text="u", range=zoomed_range(u, trace.controller_theta, full_range), row=2, col=1)
     fig.update_yaxes(range=[-0.3, 1.3], tickvals=[0, 1], ticktext=["skipped", "admitted"], row=3, col=1)
     fig.update_xaxes(range=[-0.5, T - 0.5], row=3, col=1, title_text="time step (ms)")
-    fig.update_layout(barmode="relative", bargap=0, height=height, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
-                      hovermode="closest", legend=dict(orientation="h", y=1.07, x=0), clickmode="event+select",
-                      uirevision="why")
+    # One legend per panel, at its right, level with its top: each key beside the lines it names, none over a title.
+    for row, legend in ((1, "legend"), (2, "legend2"), (3, "legend3")):
+        fig.update_traces(legend=legend, selector=lambda tr, row=row: _row_of(fig, tr) == row)
+        top = fig.layout[f"yaxis{row if row > 1 else ''}"].domain[1]
+        fig.update_layout({legend: dict(x=1.01, xanchor="left", y=top, yanchor="top", font_size=12,
+                                        tracegroupgap=2, bgcolor="rgba(255,255,255,0)")})
+    fig.update_layout(barmode="relative", bargap=0, height=height, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+                      hovermode="closest", clickmode="event+select", uirevision="why")
     return fig
+
+
+def _row_of(fig: go.Figure, trace) -> int:
+    """The subplot row (1-based) of a trace in a one-column make_subplots figure, from its y axis."""
+    name = trace.yaxis or "y"
+    return int(name[1:] or 1)
 
 
 def field_picture(field: np.ndarray) -> np.ndarray:
@@ -83,19 +94,22 @@ def field_picture(field: np.ndarray) -> np.ndarray:
 
 
 def neurons_figure(model: SkipSNN, sample: Sample, trace: Trace, ids, step: int, contributions=None,
-                   title: str = "") -> go.Figure:
+                   title: str = "", clickable: bool = False, row_px: int = 110) -> go.Figure:
     """For each hidden neuron in ``ids``: its receptive field with the events of frame ``step`` that landed on it,
-    and its membrane with the threshold and its spikes. ``contributions``: its push on the controller at ``step``."""
+    and its membrane with the threshold and its spikes. ``contributions``: its push on the controller at ``step``,
+    shown with the controller's threshold as its scale. Each row's title is left-aligned above the row, so a neuron's
+    id is never cut off. ``clickable``: the membranes carry markers with the neuron id as customdata, so a click
+    (Streamlit's point selection) says which row was picked."""
     ids = [int(h) for h in ids]
     n = max(len(ids), 1)
-    W, H, P = sample.sensor_size
     T = trace.gate.shape[1]
-    names = []
-    for i, h in enumerate(ids):
-        push = "" if contributions is None else f" · pushes the controller {float(contributions[i]):+.3f}"
-        names += [f"neuron {h}: receptive field{push}", f"neuron {h}: membrane (θ dashed) and spikes"]
-    fig = make_subplots(rows=n, cols=2, column_widths=[0.22, 0.78], horizontal_spacing=0.06, vertical_spacing=0.5 / n / 2,
-                        subplot_titles=names or ["", ""])
+    theta_c = float(trace.controller_theta)
+    gap = 30  # px between rows: room for the next row's title
+    grid = n * row_px + (n - 1) * gap
+    top = (46 if title else 0) + 24  # the figure's title, then the first row's title
+    bottom = 46  # the last row's time axis and its title
+    fig = make_subplots(rows=n, cols=2, column_widths=[0.2, 0.8], horizontal_spacing=0.05,
+                        vertical_spacing=gap / grid if n > 1 else 0)
     ex, ey, ep = events_at(sample, step)
     t = i32(np.arange(T))
     for i, h in enumerate(ids):
@@ -110,10 +124,15 @@ def neurons_figure(model: SkipSNN, sample: Sample, trace: Trace, ids, step: int,
                                      hovertemplate=("ON" if pol else "OFF") + f" event at step {step} on neuron {h}'s field"
                                      "<br>x=%{x}, y=%{y}<extra></extra>", showlegend=False), row, 1)
         u = f32(trace.hidden_u[0, :, h])
-        fig.add_trace(go.Scatter(x=t, y=u, mode="lines", line=dict(color="#1d2430", width=1), showlegend=False,
-                                 hovertemplate=f"neuron {h}<br>t=%{{x}}<br>u = %{{y:.3f}}<extra></extra>"), row, 2)
+        pick = "<br>click to inspect it" if clickable else ""
+        fig.add_trace(go.Scatter(x=t, y=u, mode="lines+markers" if clickable else "lines", line=dict(color="#1d2430", width=1),
+                                 marker=dict(size=3, color="#1d2430"), customdata=np.full(T, h, np.int32) if clickable else None,
+                                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+                                 showlegend=False, name=f"neuron {h}",
+                                 hovertemplate=f"neuron {h}<br>t=%{{x}}<br>u = %{{y:.3f}}{pick}<extra></extra>"), row, 2)
         ts = np.flatnonzero(trace.hidden_spikes[0, :, h].numpy())
         fig.add_trace(go.Scatter(x=i32(ts), y=u[ts], mode="markers", marker=dict(size=5, color=OPEN), showlegend=False,
+                                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
                                  hovertemplate=f"neuron {h} spikes at t=%{{x}}<extra></extra>"), row, 2)
         fig.add_hline(y=trace.output_theta, line=dict(color="#555", dash="dash", width=1), row=row, col=2)
         fig.add_vline(x=step, line=dict(color="#1d2430", width=1.2), row=row, col=2)
@@ -122,8 +141,17 @@ def neurons_figure(model: SkipSNN, sample: Sample, trace: Trace, ids, step: int,
         fig.update_xaxes(range=[-0.5, T - 0.5], showticklabels=row == n, row=row, col=2)
         fig.update_yaxes(title_text="u", range=[min(float(u.min()), -0.2), max(float(u.max()), trace.output_theta) + 0.2],
                          row=row, col=2)
+        if contributions is None:
+            text = f"<b>neuron {h}</b>"
+        else:
+            push = float(contributions[i])
+            text = f"<b>neuron {h}</b> · push {push:+.3f} = {push / theta_c:.2f} of θc = {theta_c:g}"
+        y_top = fig.layout[f"yaxis{2 * i + 1 if i else ''}"].domain[1]
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=y_top, xanchor="left", yanchor="bottom",
+                           showarrow=False, font=dict(size=13, color="#1d2430"), yshift=2, name=f"row {h}")
     fig.update_xaxes(title_text="time step (ms)", row=n, col=2)
-    fig.update_layout(height=130 * n + 80, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white",
-                      title=dict(text=title, font_size=14), showlegend=False, uirevision="neurons")
-    fig.update_annotations(font_size=11)
+    fig.update_layout(height=grid + top + bottom, margin=dict(l=10, r=10, t=top, b=bottom), template="plotly_white",
+                      title=dict(text=title, font_size=14, y=1, yref="container", yanchor="top", pad=dict(t=12)) if title else None,
+                      showlegend=False, uirevision="neurons", clickmode="event+select" if clickable else "event",
+                      hovermode="closest")
     return fig

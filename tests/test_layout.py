@@ -1,0 +1,137 @@
+"""Layout in a real browser: no chart text over another at three screen sizes, and the main chart above the fold.
+
+Every page (Explore, each Tour step, Why, Compare, Sweeps, Train, Model card) is opened once at 1440×900 and then
+resized to 1280×720 and 1920×1080 (the charts re-lay themselves out on resize, as they do for a user). At each size,
+the client rects of every Plotly text (titles, subplot titles and other annotations, axis titles, colour-bar titles,
+legend entries and legend boxes) are collected per chart; no two may intersect by more than 1 px, and none may
+reach outside its chart (cut off). One server and the session's Chromium serve the whole module.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.browser import server, still
+from skipsnn_core.roots import MODELS_ENV
+from tests.conftest import require_browser
+from tests.layout_boxes import CHART_TOPS, TEXT_BOXES, cut_off, overlaps
+
+SIZES = ((1440, 900), (1280, 720), (1920, 1080))
+PAGES = {  # name: (link, the main chart's Streamlit key)
+    "explore": ("/", "explorer_chart"),
+    **{f"tour {k}": (f"/tour?tour={k}", "tour_chart" if k == 4 else "tour_fig") for k in range(1, 9)},
+    "why": ("/why", "why_chart"),
+    "compare": ("/compare?b_theta=0.8", "compare_chart"),
+    "sweeps": ("/sweep?n=60", "sweep_chart"),
+    "model card": ("/model_card", "sweep_chart"),
+}
+FOLD = {"why", "compare", *(f"tour {k}" for k in range(1, 9))}  # pages whose main chart must start above the fold
+EXPLORER_OWNED = {"explorer_chart", "tour_chart"}  # the Explorer chart (figures/explorer.py): its own issue, see below
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app, its models folder a fresh one: the Train page's run saves its checkpoint there, not in the user's."""
+    require_browser()
+    with server(env={MODELS_ENV: str(tmp_path_factory.mktemp("models"))}) as (url, _, _log):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def measured(served, browser):
+    """{page: {(w, h): text boxes}} and {page: main chart's top at 1440×900}, measured once for the module."""
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    boxes, tops = {}, {}
+    try:
+        for name, (link, key) in PAGES.items():
+            pg.set_viewport_size({"width": 1440, "height": 900})
+            pg.goto(served + link)
+            pg.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
+            still(pg, 500, 180_000)
+            tops[name] = pg.evaluate(CHART_TOPS).get(key)
+            for w, h in SIZES:
+                if (w, h) != (1440, 900):
+                    pg.set_viewport_size({"width": w, "height": h})
+                    still(pg, 400)
+                boxes.setdefault(name, {})[(w, h)] = pg.evaluate(TEXT_BOXES)
+        boxes["train"] = train_boxes(pg, served)
+    finally:
+        pg.close()
+    return boxes, tops
+
+
+def train_boxes(pg, served: str) -> dict:
+    """The Train page draws charts only for a run: start the smallest one (1 epoch, 50 neurons) and measure its
+    curves and gate figure once the epoch is done (the checkpoint goes to the server's own temporary folder)."""
+    pg.set_viewport_size({"width": 1440, "height": 900})
+    pg.goto(served + "/train")
+    pg.get_by_role("button", name="Start training").wait_for(timeout=120_000)
+    still(pg, 300)
+    epochs = pg.locator('.st-key-train_epochs input[type="range"]').first
+    epochs.focus()
+    pg.keyboard.press("Home")  # 1 epoch
+    hidden = pg.locator('.st-key-train_hidden input[type="range"]').first
+    hidden.focus()
+    pg.keyboard.press("Home")  # 50 hidden neurons
+    still(pg, 300)
+    pg.get_by_role("button", name="Start training").click()
+    pg.wait_for_selector(".st-key-train_gate .js-plotly-plot .main-svg", timeout=300_000)
+    found = {}
+    for w, h in SIZES:
+        pg.set_viewport_size({"width": w, "height": h})
+        pg.wait_for_timeout(600)  # the page redraws itself every second while the run lasts: measure between redraws
+        found[(w, h)] = pg.evaluate(TEXT_BOXES)
+    return found
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_chart_text_overlaps_another_or_is_cut_off(measured, size):
+    boxes, _ = measured
+    problems, explorer = [], []
+    for page, at in boxes.items():
+        here = at[size]
+        assert here, f"{page}: no chart text found at {size}"
+        for line in overlaps(here) + cut_off(here):
+            (explorer if line.split(":")[0] in EXPLORER_OWNED else problems).append(f"{page}: {line}")
+    assert not problems, "\n".join(problems)
+    if explorer:  # reported, not failed: the Explorer chart is being reworked in figures/explorer.py (issue 18)
+        pytest.xfail("the Explorer chart's own titles: " + "; ".join(explorer))
+
+
+def test_each_main_chart_starts_above_the_fold_at_1440x900(measured):
+    _, tops = measured
+    late = {page: tops[page] for page in FOLD if tops[page] is None or tops[page] >= 900}
+    assert not late, f"main chart's top at or below the 900 px fold: {late}"
+    assert tops["why"] < 450 and tops["compare"] < 600, f"and high enough to show its first panel: {tops}"
+
+
+ROW_POINT = """() => { const gd = document.querySelector('.st-key-why_top .js-plotly-plot');
+  const rows = gd._fullData.filter(t => t.customdata && t.customdata.length);
+  const row = rows[1], p = 60, fl = gd._fullLayout;
+  const xa = fl[row.xaxis.replace('x', 'xaxis')], ya = fl[row.yaxis.replace('y', 'yaxis')], box = gd.getBoundingClientRect();
+  return {neuron: Number(row.customdata[p]), x: box.left + xa._offset + xa.c2p(row.x[p]),
+          y: box.top + ya._offset + ya.c2p(row.y[p])}; }"""
+INSPECTED = """() => document.querySelector('.st-key-why_neuron_chart .js-plotly-plot')._fullLayout.title.text
+  .replace(/<[^>]+>/g, '')"""
+
+
+def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, browser):
+    from bench.browser import rerun_done, script_runs
+
+    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
+        pg.wait_for_selector(".st-key-why_top .js-plotly-plot .main-svg", timeout=180_000)
+        first = pg.evaluate(INSPECTED)
+        pg.locator(".st-key-why_top").scroll_into_view_if_needed()
+        still(pg, 500)
+        point = pg.evaluate(ROW_POINT)
+        assert first != f"Neuron {point['neuron']} up close", "the inspector starts on the top neuron, not the second"
+        runs = script_runs(pg)
+        pg.mouse.move(point["x"], point["y"])
+        pg.wait_for_timeout(150)  # plotly picks the hovered point
+        pg.mouse.click(point["x"], point["y"])
+        rerun_done(pg, runs)
+        pg.wait_for_function(f"() => ({INSPECTED})() === 'Neuron {point['neuron']} up close'", timeout=30_000)
+    finally:
+        pg.close()
