@@ -95,8 +95,8 @@ PANELS = {
     "gate": (0.07, "Gate: frame t admitted or skipped · ▼ forced by you"),
     "controller": (0.18, "Controller membrane, θc dashed · ▲ P10 ★ P100 pulses"),
     "hidden": (0.27, "Hidden raster (active neurons by first spike)"),
-    "output": (0.2, "Output membranes and spikes (teal: predicted class, dashed: true class)"),
-    "evidence": (0.18, "Running class evidence (teal: predicted class, dashed: true class)"),
+    "output": (0.2, "Output membranes and spikes · teal: predicted, dashed: true class"),
+    "evidence": (0.18, "Running class evidence · teal: predicted, dashed: true class"),
 }
 PLAIN_PANELS = ("events", "hidden", "output", "evidence")
 
@@ -139,6 +139,7 @@ def _skeleton(panels: tuple[str, ...], span: int, height: int) -> str:
                      title_text="y (pixel)", title_standoff=2, row=1, col=1)
     if "gate" in panels:
         fig.update_yaxes(tickvals=[0, 1], ticktext=["closed", "open"], row=panels.index("gate") + 1, col=2)
+    fig.update_annotations(font_size=13)  # the panel titles: 16 px ran out of their panels at 1280 px (tests/test_layout.py)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="explorer", bargap=0, showlegend=False,
                       hovermode="closest", template="plotly_white")
     return plotly.io.to_json(fig.layout, validate=False)
