@@ -288,6 +288,25 @@ def test_presentation_mode_fits_one_projector_screen(page, served):
         if height == 1080:
             assert pg.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 24, "type 1.5x"
     assert "present=1" in pg.url
+    pg.set_viewport_size({"width": 1280, "height": 720})
+    pg.wait_for_timeout(500)
+    shown = pg.evaluate("() => { const gd = document.querySelector('.skipsnn-chart'), fl = gd._fullLayout;"
+                        " return {panels: Object.keys(fl).filter(k => /^yaxis\\d+$/.test(k)).length, font: fl.font.size,"
+                        " caption: gd._fullData[2].cliponaxis}; }")
+    assert shown["panels"] == 4 and shown["caption"] is False, f"four time panels on a 720-line screen, the caption unclipped: {shown}"
+    pg.set_viewport_size({"width": 1920, "height": 1080})
+    pg.wait_for_function("() => document.querySelector('.skipsnn-chart')._fullLayout.font.size >= 20", timeout=10_000)  # type scales
+    pg.locator("h1").first.click()  # the focus anywhere but the chart: space still plays, the arrows still step
+    before = pg.evaluate(CURSOR)
+    pg.keyboard.press("ArrowRight")
+    pg.wait_for_function(f"() => ({CURSOR})() === {before + 1}", timeout=10_000)
+    pg.keyboard.press(" ")
+    pg.wait_for_function("() => document.querySelector('.skipsnn-player').dataset.playing === '1'", timeout=10_000)
+    pg.keyboard.press(" ")
+    pg.get_by_role("button", name="Share", exact=True).click()  # the files and a link that works pasted anywhere
+    link = pg.locator("[data-testid='stPopoverBody'] code").inner_text()
+    assert link.startswith(served) and "present=1" in link, link
+    assert pg.locator("[data-title='Share chart...']").count() == 0, "no modebar button that would send the data off the server"
     pg.close()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, Union
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -162,6 +163,13 @@ def show_notices() -> None:
     if notices:
         st.warning("**This link asked for settings that cannot be shown as given.**\n\n"
                    + "\n".join(f"- {n}" for n in dict.fromkeys(notices)), icon=":material/link_off:")
+
+
+def absolute(values: Mapping[str, object]) -> str:
+    """The full address of this page with these values: a link that works pasted anywhere, not only on this page."""
+    query = urlencode({k: fmt(v) for k, v in values.items() if v is not None})
+    here = st.context.url  # None where no browser told it (AppTest): then the link is relative to this page
+    return f"{here.split('?')[0] if here else ''}?{query}"
 
 
 def publish(values: Mapping[str, object]) -> None:

@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import asdict, replace
-from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -36,8 +35,8 @@ controls.seed(model, selection, len(data.y), data.x.shape[1])
 
 
 def on_the_projector(spec, view, link, sample, trace, s) -> None:
-    """Presentation mode: three cards and the whole figure, on one screen."""
-    m = st.columns(3)
+    """Presentation mode: three cards and the whole figure, on one screen; the files and the link one click away."""
+    m = st.columns([1, 1, 1, 0.55], vertical_alignment="center")
     m[0].metric("Prediction", verdict(s.prediction, s.label, classes), label_text(s.label, classes),
                 delta_color="off", delta_arrow="off")
     if gated:
@@ -45,28 +44,34 @@ def on_the_projector(spec, view, link, sample, trace, s) -> None:
                     delta_color="off", delta_arrow="off")
         m[2].metric("Synaptic work saved", percent(s.synops_saving), "against the gate forced open", delta_color="off",
                     delta_arrow="off")
+    with m[3].popover("Share", icon=":material/ios_share:", width="stretch", help="This view as files, and its link"):
+        files(spec, view, sample, trace, {**link, "present": 1}, columns=1)
     cursor = explorer_chart(explorer_payload_for(selection, spec, view, False, sample, trace, projector=True),
                             key="explorer_chart", cursor=st.session_state["cursor_from_link"], fit=True)
     links.publish({**link, "t": cursor, "present": 1})
 
 
 def downloads(spec, view, sample, trace, link) -> None:
-    """This view as files (made when clicked), and its link."""
+    with st.expander("Export this view and share its link"):
+        files(spec, view, sample, trace, link)
+
+
+def files(spec, view, sample, trace, link, columns: int = 4) -> None:
+    """This view as files (made when clicked), and its full link."""
     exported = export.Exported(sample, trace, classes, {"checkpoint": selection.model_id or "uploaded", "dataset": selection.dataset,
                                                         "sample": asdict(spec), "view": asdict(view)})
     name = f"skipsnn_{selection.dataset}_{spec.index}_noise{spec.noise_level}"
-    with st.expander("Export this view and share its link"):
-        c = st.columns(4)
-        for col, (kind, what, make, mime) in zip(c, (
-                ("html", "Animated figure (.html, plays offline)", lambda: export.to_html(exported), "text/html"),
-                ("png", "Figure for slides (.png, 2×)", lambda: export.to_png(exported), "image/png"),
-                ("npz", "Every array of the run (.npz)", lambda: export.to_npz(exported), "application/octet-stream"),
-                ("csv", "Per-step table (.csv)", lambda: export.to_csv(exported), "text/csv"))):
-            col.download_button(what, make, file_name=f"{name}.{kind}", mime=mime, key=f"export_{kind}", on_click="ignore",
-                                width="stretch")
-        videos(exported, name)
-        st.caption("The link to exactly this view (copy it with the button at its right):")
-        st.code("?" + urlencode({k: links.fmt(v) for k, v in link.items() if v is not None}), language=None)
+    c = st.columns(columns)
+    for i, (kind, what, make, mime) in enumerate((
+            ("html", "Animated figure (.html, plays offline)", lambda: export.to_html(exported), "text/html"),
+            ("png", "Figure for slides (.png, 2×)", lambda: export.to_png(exported), "image/png"),
+            ("npz", "Every array of the run (.npz)", lambda: export.to_npz(exported), "application/octet-stream"),
+            ("csv", "Per-step table (.csv)", lambda: export.to_csv(exported), "text/csv"))):
+        c[i % columns].download_button(what, make, file_name=f"{name}.{kind}", mime=mime, key=f"export_{kind}",
+                                       on_click="ignore", width="stretch")
+    videos(exported, name)
+    st.caption("The link to exactly this view (copy it with the button at its right):")
+    st.code(links.absolute(link), language=None)
 
 
 VIDEOS = (("mp4", "Video for slides (.mp4)", "video/mp4", export.to_mp4), ("gif", "Animated GIF (.gif)", "image/gif", export.to_gif))

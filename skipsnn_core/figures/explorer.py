@@ -101,7 +101,15 @@ PANELS = {
 PLAIN_PANELS = ("events", "hidden", "output", "evidence")
 
 
-def panels_for(trace: Trace) -> tuple[str, ...]:
+# On a projector the figure shares one screen with the cards (at 1280x720 about 430 px): the panels the story needs
+# and no more, each tall enough to read from the back of a room.
+PROJECTOR_PANELS = ("events", "gate", "controller", "evidence")
+PLAIN_PROJECTOR_PANELS = ("events", "output", "evidence")
+
+
+def panels_for(trace: Trace, projector: bool = False) -> tuple[str, ...]:
+    if projector:
+        return PROJECTOR_PANELS if trace.has_controller else PLAIN_PROJECTOR_PANELS
     return tuple(PANELS) if trace.has_controller else PLAIN_PANELS
 
 
@@ -150,6 +158,22 @@ def _scatter(axis: str, **props) -> dict:
     return {"type": "scatter", "xaxis": "x" + axis, "yaxis": "y" + axis, **props}
 
 
+def _hidden_panel(data: list[dict], images: list[dict], trace: Trace, a: str, spikes: np.ndarray, n_active: int, T: int) -> None:
+    """The hidden raster (a layout image) and one invisible hover cell per row, on the panel with axis suffix ``a``."""
+    if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
+        spikes = np.zeros((1, T), dtype=bool)
+    images.append(layout_image("hidden raster", blend_image(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
+                         "x" + a, "y" + a, -0.5, n_active - 0.5, T, max(n_active, 1)))
+    if n_active:  # hover on a row names its neuron: one invisible cell per row, a few bytes each
+        ids = hidden_order(trace)
+        rows = spikes[:n_active]
+        data.append({"type": "heatmap", "xaxis": "x" + a, "yaxis": "y" + a, "z": np.zeros((n_active, 1), np.int8),
+                     "x": [-0.5, T - 0.5], "y": np.arange(n_active + 1, dtype=np.float32) - 0.5, "opacity": 0, "showscale": False,
+                     "customdata": np.stack([ids, rows.sum(1), rows.argmax(1)], 1)[:, None, :].tolist(),  # plain: 3-D typed arrays do not decode
+                     "hovertemplate": "hidden neuron %{customdata[0]}: %{customdata[1]} spikes, the first at t=%{customdata[2]}"
+                     "<extra></extra>", "hoverongaps": False})
+
+
 def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta: dict | None = None,
                   full_range: bool = False, projector: bool = False, edits: str = "") -> tuple[dict, Cursor]:
     """Every panel on one time axis, the cursor at t = 0, no animation: the figure (a plain dict, as Plotly takes
@@ -165,7 +189,7 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     W, H, _ = sample.sensor_size
     t_axis = i32(np.arange(T))
     gate = trace.gate[0].numpy()
-    panels = panels_for(trace)
+    panels = panels_for(trace, projector)
     n = len(panels)
     axis = {name: str(i + 2) for i, name in enumerate(panels)}  # panel -> its axis suffix: x2, y2, ...
     layout = json.loads(_skeleton(panels, 3 if trace.has_controller else 2, height))
@@ -176,7 +200,8 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
                          hovertemplate="ON event at x=%{x}, y=%{y}<extra></extra>"))
     data.append(_scatter("", mode="markers", name="OFF event", marker=dict(color=OFF, **marker),
                          hovertemplate="OFF event at x=%{x}, y=%{y}<extra></extra>"))
-    data.append(_scatter("", mode="text", showlegend=False, hoverinfo="skip", textfont={"size": 13}))
+    data.append(_scatter("", mode="text", showlegend=False, hoverinfo="skip", textfont={"size": 13},
+                         cliponaxis=False))  # the caption may be wider than the picture (big type on a projector)
     for p in panels:
         data.append(_scatter(axis[p], mode="lines", line={"color": "#222", "width": 1.5}, showlegend=False, hoverinfo="skip",
                              cliponaxis=False))
@@ -198,21 +223,10 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
                          name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
                          hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
     spikes, n_active = hidden_raster(trace)
-    if n_active == 0:  # a silent hidden layer: one blank row keeps the panel (and the PNG) well-formed
-        spikes = np.zeros((1, T), dtype=bool)
-    a = axis["hidden"]
-    images.append(layout_image("hidden raster", blend_image(spikes[..., None].astype(np.float32), "#ffffff", "#222222", scale=2),
-                         "x" + a, "y" + a, -0.5, n_active - 0.5, T, max(n_active, 1)))
-    if n_active:  # hover on a row names its neuron: one invisible cell per row, a few bytes each
-        ids = hidden_order(trace)
-        rows = spikes[:n_active]
-        data.append({"type": "heatmap", "xaxis": "x" + a, "yaxis": "y" + a, "z": np.zeros((n_active, 1), np.int8),
-                     "x": [-0.5, T - 0.5], "y": np.arange(n_active + 1, dtype=np.float32) - 0.5, "opacity": 0, "showscale": False,
-                     "customdata": np.stack([ids, rows.sum(1), rows.argmax(1)], 1)[:, None, :].tolist(),  # plain: 3-D typed arrays do not decode
-                     "hovertemplate": "hidden neuron %{customdata[0]}: %{customdata[1]} spikes, the first at t=%{customdata[2]}"
-                     "<extra></extra>", "hoverongaps": False})
     y_ranges = {"events": (0.0, top), "hidden": (-0.5, max(n_active, 1) - 0.5)}
     y_titles = {"events": "events", "hidden": f"{n_active} active", "output": "u (θ dashed)", "evidence": "rate"}
+    if "hidden" in panels:
+        _hidden_panel(data, images, trace, axis["hidden"], spikes, n_active, T)
     thresholds = []  # dashed threshold lines, as shapes (static layout survives the animation)
     if trace.has_controller:
         a = axis["gate"]
@@ -254,19 +268,19 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
         y_ranges["controller"] = (low - 0.06 * (hi - lo), hi)
         y_titles["controller"] = "u (θc dashed)"
         thresholds.append(("controller", trace.controller_theta, "#6a4c93"))
-    # output membranes, threshold, spikes
-    a = axis["output"]
-    u_o = f32(trace.output_u[0])
-    s_o = trace.output_spikes[0].numpy()
     highlight = highlight_roles(int(trace.prediction[0]), sample.label)
-    data += [{**line, "xaxis": "x" + a, "yaxis": "y" + a} for line in class_lines(u_o, classes, highlight, "u")]
-    ts, cs = (i32(v) for v in np.nonzero(s_o))
-    data.append(_scatter(a, x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
-                         marker={"color": [CLASS_COLORS[c % 10] for c in cs], "size": 5}, customdata=[classes[c] for c in cs],
-                         hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"))
-    y_ranges["output"] = tuple(zoomed_range(u_o, trace.output_theta, full_range)) if not full_range else padded(
-        min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
-    thresholds.append(("output", trace.output_theta, "#555"))
+    if "output" in panels:  # output membranes, threshold, spikes
+        a = axis["output"]
+        u_o = f32(trace.output_u[0])
+        s_o = trace.output_spikes[0].numpy()
+        data += [{**line, "xaxis": "x" + a, "yaxis": "y" + a} for line in class_lines(u_o, classes, highlight, "u")]
+        ts, cs = (i32(v) for v in np.nonzero(s_o))
+        data.append(_scatter(a, x=ts, y=u_o[ts, cs], mode="markers", name="output spike", showlegend=False,
+                             marker={"color": [CLASS_COLORS[c % 10] for c in cs], "size": 5}, customdata=[classes[c] for c in cs],
+                             hovertemplate="spike, class %{customdata}<br>t=%{x}<extra></extra>"))
+        y_ranges["output"] = tuple(zoomed_range(u_o, trace.output_theta, full_range)) if not full_range else padded(
+            min(float(u_o.min()), 0.0), max(float(u_o.max()), trace.output_theta))
+        thresholds.append(("output", trace.output_theta, "#555"))
     # running class evidence
     a = axis["evidence"]
     ev = f32(trace.gated.evidence[0])

@@ -133,18 +133,26 @@ export function draw(component) {
   if (st.fit && !st.resizing) { // presentation mode: the figure fills the screen below it, whatever the screen
     st.resizing = true;
     const refit = () => {
+      if (!st.fit) return;
       const h = fitHeight(st);
       if (st.drawn && Math.abs(h - st.gd._fullLayout.height) > 1) window.Plotly.relayout(st.gd, { height: h });
     };
     window.addEventListener("resize", refit);
+    // On a projector nobody clicks the chart first (a click on the gate would edit it): space and the arrows work
+    // wherever the focus is, except in a control that uses them itself.
+    window.addEventListener("keydown", (e) => {
+      if (!st.fit || e.defaultPrevented || el.contains(e.target) || e.target.closest("input, textarea, select, button, [role=slider], [role=switch]")) return;
+      if (e.key === "ArrowLeft" || e.key === "ArrowRight") { pause(st); seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1)); st.setStateValue("cursor", st.t); e.preventDefault(); }
+      if (e.key === " ") { st.playing ? (pause(st), st.setStateValue("cursor", st.t)) : play(st); e.preventDefault(); }
+    });
     // What sits above the chart can settle after it was drawn (cards, fonts): its top moves, so fit again. The
     // chart's own height does not move its top, so this cannot loop.
     const page = el.closest('[data-testid="stMainBlockContainer"]');
     if (page && window.ResizeObserver) new ResizeObserver(refit).observe(page);
   }
-  const layout = st.fit ? { ...spec.figure.layout, height: fitHeight(st) } : spec.figure.layout;
+  const layout = st.fit ? scaled({ ...spec.figure.layout, height: fitHeight(st) }) : spec.figure.layout;
   loadPlotly(data.plotly)
-    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, { displaylogo: false, responsive: true }))
+    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, { displaylogo: false, responsive: true, showSendToCloud: false }))
     .then(() => {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
@@ -165,6 +173,14 @@ export function moveCursor(el, t) {
   seek(st, t);
 }
 
+// Presentation mode scales the page's type with the screen (ui/presentation.py): the chart's type follows it.
+function scaled(layout) {
+  const k = parseFloat(getComputedStyle(document.documentElement).fontSize) / 16;
+  const size = (font, base) => ({ ...(font || {}), size: Math.round(((font && font.size) || base) * k) });
+  return { ...layout, font: size(layout.font, 12),
+           annotations: (layout.annotations || []).map((a) => ({ ...a, font: size(a.font, 12) })) };
+}
+
 function fitHeight(st) {
   const top = st.gd.getBoundingClientRect().top + window.scrollY;
   return Math.max(240, Math.floor(window.innerHeight - top - 12));
@@ -178,7 +194,7 @@ function still(el, spec, data) {
     el.appendChild(el.__still);
   }
   loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout,
-                                                        { displaylogo: false, responsive: true }));
+                                                        { displaylogo: false, responsive: true, showSendToCloud: false }));
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
