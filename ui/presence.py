@@ -4,8 +4,9 @@ A class fills ui/state.py's caches of samples, traces, payloads and cards (up to
 at the bell; kept, they held a replica 13-21 % above its size before the class came (bench/serve_load.py), for
 nobody. Each session holds one session-scoped cache entry; Streamlit releases it when the session disconnects,
 and the release of the last one clears the per-setting caches, collects, and hands the freed heap back to the
-system. The models and framed splits stay: they are the server's own, loaded once. A session that reconnects
-comes back as a new arrival and finds the caches empty only if everyone else had left too.
+system; once Streamlit's reconnect window has passed, the closed sessions themselves go too. The models and framed
+splits stay: they are the server's own, loaded once. A session that reconnects comes back as a new arrival and finds
+the caches empty only if everyone else had left too.
 """
 
 from __future__ import annotations
@@ -59,12 +60,36 @@ def _left(_: object) -> None:
         _sessions -= 1
         if _sessions:
             return
+    _let_go()
+    # Streamlit keeps each disconnected session (its state, its cached messages: ~1 MB each) for
+    # server.disconnectedSessionTTL so that a dropped browser can resume it, and forgets expired ones only when its
+    # session storage is next written, i.e. by the next visitor: an empty server held a class of 50 at +12 % for as
+    # long as nobody came. Once that time has passed, forget them and let go again.
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    timer = threading.Timer(ttl + 2, _after_the_reconnect_window)
+    timer.daemon = True
+    timer.start()
+
+
+def _let_go() -> None:
     from ui.state import PER_SETTING  # here: ui.state imports this module's users, not the other way round
 
     for cached in PER_SETTING:
         cached.clear()
     gc.collect()
     _trim_heap()
+
+
+def _after_the_reconnect_window() -> None:
+    if _sessions:
+        return
+    try:  # Streamlit's own TTL cache of disconnected sessions; its length reaps the expired ones
+        from streamlit.runtime import Runtime
+
+        len(Runtime.instance()._session_mgr._session_storage._cache)
+    except Exception:  # internals moved in another Streamlit: they are reaped at the next connection, as before
+        return
+    _let_go()
 
 
 @st.cache_resource(scope="session", on_release=_left, show_spinner=False)
