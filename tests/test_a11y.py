@@ -113,6 +113,22 @@ def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, brow
         page.close()
 
 
+def test_the_chart_follows_a_theme_switch_without_a_click(served, browser):
+    """The system scheme turns dark while Explore is open: the page repaints itself, and the chart asks for a rerun
+    and is drawn again in the dark palette (a theme switch alone reruns nothing)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    paper = "() => document.querySelector('.skipsnn-chart')._fullLayout.paper_bgcolor.toLowerCase()"
+    try:
+        page.goto(served)
+        page.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=120_000)
+        settled(page)
+        assert page.evaluate(paper) in ("#ffffff", "white", "rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), page.evaluate(paper)
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_function(f"() => ['#0e1117', 'rgb(14, 17, 23)'].includes(({paper})())", timeout=30_000)
+    finally:
+        page.close()
+
+
 def test_explore_by_keyboard_alone(served, browser):
     """Tab reaches the controls in reading order, the focus is always visible, and the chart's player answers space
     and the arrows without a click on the chart."""

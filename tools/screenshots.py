@@ -26,8 +26,12 @@ VIEWS = {  # file name: (link, how many Plotly charts to wait for, viewport heig
     "tour.png": ("/tour?tour=4", 1, 900),
     "presentation.png": ("/?present=1&sample=3&t=140", 1, 1080),
     "sweep.png": ("/sweep?n=360", 1, 1100),
+    "first-screen-1440.png": ("/?sample=3&noise=1&start=120&t=140", 2, 900),  # what a newcomer sees, no scrolling
+    "first-screen-1280.png": ("/?sample=3&noise=1&start=120&t=140", 2, 720),
 }
-WIDTH = {"presentation.png": 1920, "why.png": 1440, "compare.png": 1440, "tour.png": 1440}  # the pages' first screen
+WIDTH = {"presentation.png": 1920, "why.png": 1440, "compare.png": 1440, "tour.png": 1440,  # the pages' first screen
+         "first-screen-1440.png": 1440, "first-screen-1280.png": 1280}
+FIRST_SCREEN = {"first-screen-1440.png", "first-screen-1280.png"}  # the viewport only, as it opens
 
 
 def main() -> None:
@@ -48,7 +52,7 @@ def main() -> None:
             page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
                                    timeout=300_000)
             page.wait_for_timeout(2500)  # fonts, the cursor placed, images decoded
-            page.screenshot(path=str(out / name), full_page=True)
+            page.screenshot(path=str(out / name), full_page=name not in FIRST_SCREEN)
             print(out / name)
 
 

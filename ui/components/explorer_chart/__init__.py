@@ -66,7 +66,8 @@ def explorer_chart(payload: str, *, key: str, cursor: int = 0, on_edit: Callable
     """
     result = _chart(data={"spec": payload, "cursor": int(cursor), "plotly": plotly_js_url(), "fit": fit}, key=key,
                     default={"cursor": int(cursor)}, on_cursor_change=lambda: None, on_edit_change=on_edit or (lambda: None),
-                    on_neuron_change=on_neuron or (lambda: None))
+                    on_neuron_change=on_neuron or (lambda: None),
+                    on_theme_change=lambda: None)  # a theme switch: rerun, so the payload is drawn in the new theme
     value = result.get("cursor") if hasattr(result, "get") else getattr(result, "cursor", None)
     return int(cursor if value is None else value)
 

@@ -122,6 +122,7 @@ export function draw(component) {
     el.classList.add("skipsnn-live");
     el.setAttribute("role", "group");
     el.setAttribute("aria-label", "Explorer chart: space plays or pauses, the left and right arrows step the cursor");
+    watchTheme(st);
   }
   st.spec = spec;
   st.setStateValue = setStateValue;
@@ -171,6 +172,23 @@ export function moveCursor(el, t) {
   if (!st || st.t === t) return;
   pause(st);
   seek(st, t);
+}
+
+// A theme switch (the settings menu, or the system's scheme) repaints the page but reruns nothing, so the chart
+// would keep the old theme's colours: when the page's ground turns from light to dark or back, ask for a rerun (its
+// payload is built for the theme the page then reports, ui/theme.py).
+function themeOf() {
+  const app = document.querySelector('[data-testid="stApp"]') || document.body;
+  const rgb = (getComputedStyle(app).backgroundColor.match(/[\d.]+/g) || [255, 255, 255]).map(Number);
+  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] < 128 ? "dark" : "light";
+}
+
+function watchTheme(st) {
+  st.theme = themeOf();
+  setInterval(() => {
+    const now = themeOf();
+    if (now !== st.theme) { st.theme = now; if (st.setTriggerValue) st.setTriggerValue("theme", now); }
+  }, 700);
 }
 
 // Presentation mode scales the page's type with the screen (ui/presentation.py): the chart's type follows it.
