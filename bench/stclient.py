@@ -50,6 +50,7 @@ class Widget:
     state: WidgetState
     fragment_id: str
     options: tuple[str, ...] = ()
+    shown: bool = True  # False inside a popover: the browser renders (and reports) its widgets only once it is opened
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Session:
         self.session_id = ""
         self.page_hash = ""
         self.widgets: dict[str, Widget] = {}  # by id
+        self.popovers: set[tuple[int, ...]] = set()  # delta paths of the popover blocks (closed: their widgets unsent)
         self.cache: dict[str, tuple[int, ForwardMsg]] = {}  # hash -> (run it was last seen in, message)
         self.runs = 0
         self.ws = None
@@ -194,7 +196,7 @@ class Session:
         cs.context_info.url = self.url
         cs.context_info.color_scheme = "light"
         if widgets:
-            cs.widget_states.widgets.extend(w.state for w in self.widgets.values())
+            cs.widget_states.widgets.extend(w.state for w in self.widgets.values() if w.shown)
         return msg
 
     async def _rerun(self, widgets: bool, fragment_id: str) -> Run:
@@ -239,6 +241,9 @@ class Session:
             self.page_hash = msg.navigation.page_script_hash or self.page_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "add_block":
+            if msg.delta.add_block.WhichOneof("type") == "popover":  # closed, as a browser that never opened it
+                self.popovers.add(tuple(msg.metadata.delta_path))
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             t = element.WhichOneof("type")
@@ -250,7 +255,10 @@ class Session:
                     state = current_state(t, proto)
                 else:
                     state = known.state
-                self.widgets[proto.id] = Widget(proto.id, t, state, msg.delta.fragment_id, tuple(getattr(proto, "options", ())))
+                path = tuple(msg.metadata.delta_path)
+                shown = not any(path[:len(p)] == p for p in self.popovers)
+                self.widgets[proto.id] = Widget(proto.id, t, state, msg.delta.fragment_id, tuple(getattr(proto, "options", ())),
+                                                shown)
             elif t == "exception":
                 run.problems.append(f"exception on the page: {element.exception.type}: {element.exception.message[:200]}")
             elif t == "alert" and element.alert.format == element.alert.ERROR:

@@ -97,7 +97,8 @@ def test_the_browserless_client_reruns_exactly_as_chromium_does(stack, browser):
         page.context.close()
     assert len(seen) == len(ours) == 2
     for (b, b_meta), (c, c_meta) in zip(seen, ours):
-        assert widget_states(b) == widget_states(c) and len(widget_states(b)) >= 10
+        # the sidebar's and the toolbar's widgets; those in a popover never opened the browser does not send, nor the client
+        assert widget_states(b) == widget_states(c) and len(widget_states(b)) >= 6
         assert (b.fragment_id, b.page_script_hash, b.query_string) == (c.fragment_id, c.page_script_hash, c.query_string)
         assert b.fragment_id and b.page_script_hash
         assert b_meta == c_meta
