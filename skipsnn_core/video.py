@@ -282,7 +282,7 @@ class Painter:
         return out
 
     def _caption(self, out: np.ndarray, t: int, admitted: bool) -> None:
-        text = f"t = {t} ms · {'admitted' if admitted else 'skipped (hibernating)'}" + (" · signal" if self.sample.signal[t] else "")
+        text = f"t = {t} ms · {'admitted' if admitted else 'skipped'}" + (" · signal" if self.sample.signal[t] else "")
         mask = _text_mask(text)
         h, w = mask.shape
         c0, r0 = int(round(self.caption_at[0] - w / 2)), int(round(self.caption_at[1] - h / 2))

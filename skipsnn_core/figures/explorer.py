@@ -61,7 +61,7 @@ def _cursor_frame_data(sample: Sample, trace: Trace, t: int, y_ranges: list[tupl
     x, y, p = events_at(sample, t)
     admitted = bool(trace.gate[0, t])
     opacity = 1.0 if admitted else 0.18
-    caption = f"t = {t} ms · {'admitted' if admitted else 'skipped (hibernating)'}" + (" · signal" if sample.signal[t] else "")
+    caption = f"t = {t} ms · {'admitted' if admitted else 'skipped'}" + (" · signal" if sample.signal[t] else "")
     W = sample.sensor_size[0]
     on, off = p == 1, p == 0
     return [

@@ -52,7 +52,7 @@ function cursorFrame(spec, t) {
     into.y.push(Math.floor(ch / s.W) % s.H);
   }
   const admitted = s.gate[t] === 1;
-  const caption = `t = ${t} ms · ${admitted ? "admitted" : "skipped (hibernating)"}` + (s.signal[t] ? " · signal" : "");
+  const caption = `t = ${t} ms · ${admitted ? "admitted" : "skipped"}` + (s.signal[t] ? " · signal" : "");
   const opacity = admitted ? 1.0 : 0.18;
   const data = [
     { x: on.x, y: on.y, "marker.opacity": opacity },
