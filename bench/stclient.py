@@ -234,7 +234,8 @@ class Session:
             kind = msg.WhichOneof("type")
         if msg.metadata.cacheable and msg.hash:
             self.cache[msg.hash] = (self.runs, msg)
-        if kind == "new_session":
+        if kind == "new_session":  # a run begins: its popover blocks arrive again, each before its widgets
+            self.popovers.clear()
             self.session_id = msg.new_session.initialize.session_id or self.session_id
             self.page_hash = msg.new_session.page_script_hash
         elif kind == "navigation":  # with st.navigation, the page that ran (new_session names the entry script)

@@ -72,7 +72,7 @@ def _left(_: object) -> None:
 
 
 def _let_go() -> None:
-    from ui.state import PER_SETTING  # here: ui.state imports this module's users, not the other way round
+    from ui.state import PER_SETTING  # here, not at the top: app.py imports this module (bound_the_heap) before torch
 
     for cached in PER_SETTING:
         cached.clear()

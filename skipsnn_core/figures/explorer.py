@@ -222,10 +222,11 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
                          name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
                          hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
-    spikes, n_active = hidden_raster(trace)
-    y_ranges = {"events": (0.0, top), "hidden": (-0.5, max(n_active, 1) - 0.5)}
-    y_titles = {"events": "events", "hidden": f"{n_active} active", "output": "u (θ dashed)", "evidence": "rate"}
-    if "hidden" in panels:
+    y_ranges = {"events": (0.0, top)}
+    y_titles = {"events": "events", "output": "u (θ dashed)", "evidence": "rate"}
+    if "hidden" in panels:  # not on a projector
+        spikes, n_active = hidden_raster(trace)
+        y_ranges["hidden"], y_titles["hidden"] = (-0.5, max(n_active, 1) - 0.5), f"{n_active} active"
         _hidden_panel(data, images, trace, axis["hidden"], spikes, n_active, T)
     thresholds = []  # dashed threshold lines, as shapes (static layout survives the animation)
     if trace.has_controller:
@@ -248,7 +249,7 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
             data.append(_scatter(a, x=i32(marked), y=np.full(len(marked), 1.08, np.float32), mode="markers",
                                  name="forced by you", hoverinfo="skip",
                                  marker={"symbol": np.where(forced[marked] == 1, "triangle-down", "x-thin-open").tolist(),
-                                         "size": 5, "color": "#1d2430", "line": {"width": 1, "color": "#1d2430"}}))
+                                         "size": 5, "color": LIGHT.ink, "line": {"width": 1, "color": LIGHT.ink}}))
         # controller membrane, threshold, pulses
         a = axis["controller"]
         u_c = f32(trace.controller_u[0])

@@ -12,6 +12,8 @@
 // {data: {spec, cursor, plotly, fit}, parentElement, setStateValue, setTriggerValue}.
 
 const SPEEDS = [4, 16, 64]; // sensor milliseconds per second of playback
+// No "Share chart..." button (plotly.js 4 shows one by default: it would post the data to a cloud URL).
+const PLOTLY_CONFIG = { displaylogo: false, responsive: true, showSendToCloud: false };
 
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -114,9 +116,7 @@ export function draw(component) {
     // Keyboard, wherever the focus is in the chart (its box, a button, the cursor slider): ← → step (the slider's
     // own arrow step is replaced by this one), space plays and pauses, except on a button, which space presses.
     el.addEventListener("keydown", (e) => {
-      if (e.altKey || e.ctrlKey || e.metaKey) return;
-      if (e.key === "ArrowLeft" || e.key === "ArrowRight") { pause(st); seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1)); tell(); e.preventDefault(); }
-      if (e.key === " " && !e.target.closest("button")) { st.playing ? (pause(st), tell()) : play(st); e.preventDefault(); }
+      if (!(e.altKey || e.ctrlKey || e.metaKey)) playerKey(st, e, !e.target.closest("button"));
     });
     el.tabIndex = 0;
     el.classList.add("skipsnn-live");
@@ -143,8 +143,7 @@ export function draw(component) {
     // wherever the focus is, except in a control that uses them itself.
     window.addEventListener("keydown", (e) => {
       if (!st.fit || e.defaultPrevented || el.contains(e.target) || e.target.closest("input, textarea, select, button, [role=slider], [role=switch]")) return;
-      if (e.key === "ArrowLeft" || e.key === "ArrowRight") { pause(st); seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1)); st.setStateValue("cursor", st.t); e.preventDefault(); }
-      if (e.key === " ") { st.playing ? (pause(st), st.setStateValue("cursor", st.t)) : play(st); e.preventDefault(); }
+      playerKey(st, e);
     });
     // What sits above the chart can settle after it was drawn (cards, fonts): its top moves, so fit again. The
     // chart's own height does not move its top, so this cannot loop.
@@ -153,7 +152,7 @@ export function draw(component) {
   }
   const layout = st.fit ? scaled({ ...spec.figure.layout, height: fitHeight(st) }) : spec.figure.layout;
   loadPlotly(data.plotly)
-    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, { displaylogo: false, responsive: true, showSendToCloud: false }))
+    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, PLOTLY_CONFIG))
     .then(() => {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
@@ -212,7 +211,7 @@ function still(el, spec, data) {
     el.appendChild(el.__still);
   }
   loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout,
-                                                        { displaylogo: false, responsive: true, showSendToCloud: false }));
+                                                        PLOTLY_CONFIG));
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
@@ -231,6 +230,19 @@ function listen(st) {
     // Plotly keeps the box with resize handles; the next drag would resize it instead of picking new steps.
     if (ev && ev.selections && ev.selections.length) window.Plotly.relayout(st.gd, { selections: [] });
   });
+}
+
+// ← → step the cursor (and tell the host where it rests), space plays and pauses; true when the key was one of them.
+function playerKey(st, e, space = true) {
+  if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+    pause(st);
+    seek(st, st.t + (e.key === "ArrowLeft" ? -1 : 1));
+    st.setStateValue("cursor", st.t);
+  } else if (e.key === " " && space) {
+    if (st.playing) { pause(st); st.setStateValue("cursor", st.t); } else play(st);
+  } else return false;
+  e.preventDefault();
+  return true;
 }
 
 function seek(st, t) {
