@@ -133,10 +133,12 @@ export function draw(component) {
   st.fit = !!data.fit;
   if (st.fit && !st.resizing) { // presentation mode: the figure fills the screen below it, whatever the screen
     st.resizing = true;
-    const refit = () => {
-      if (!st.fit) return;
-      const h = fitHeight(st);
-      if (st.drawn && Math.abs(h - st.gd._fullLayout.height) > 1) window.Plotly.relayout(st.gd, { height: h });
+    const refit = () => { // the height, and the type that scales with the page's (a resize changes both)
+      if (!st.fit || !st.drawn) return;
+      const h = fitHeight(st), { font, annotations } = scaled(st.spec.figure.layout);
+      if (Math.abs(h - st.gd._fullLayout.height) > 1 || font.size !== st.gd._fullLayout.font.size) {
+        window.Plotly.relayout(st.gd, { height: h, font, annotations });
+      }
     };
     window.addEventListener("resize", refit);
     // On a projector nobody clicks the chart first (a click on the gate would edit it): space and the arrows work
