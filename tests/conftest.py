@@ -15,6 +15,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# Under pytest-xdist each worker gets its share of the cores for torch's own threads, not all of them each.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+
 NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / "data" / "nmnist"))
 
 
@@ -120,3 +124,43 @@ def browser():
 
     with chromium_browser() as browser:
         yield browser
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """One app server for every browser test of this process (tests/test_a11y.py, test_browser.py, test_layout.py),
+    started once: each test opens its own session on it. Its models folder is a fresh one, so a run on the Train page
+    saves its checkpoint there, not in the user's."""
+    require_browser()
+    from bench.browser import server
+    from skipsnn_core.roots import MODELS_ENV
+
+    with server(env={MODELS_ENV: str(tmp_path_factory.mktemp("models"))}) as (url, _, _log):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def light(browser):
+    """One light-scheme browser context for the session's pages: they share its HTTP cache, so Streamlit's bundle and
+    plotly.js are fetched and compiled once, not once per test (a page in a fresh context took 4.8 s to its first
+    chart here, 2.1 s in a warm one). Tests that change what a context remembers (its colour scheme, a proxy's
+    cookie) open a context of their own."""
+    context = browser.new_context(color_scheme="light")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def new_page(light):
+    """``new_page(width, height)``: a page of the session's light context at that size, closed after the test."""
+    pages = []
+
+    def open_page(width: int = 1440, height: int = 900):
+        page = light.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.close()

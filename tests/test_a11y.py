@@ -1,19 +1,24 @@
 """Every page under axe-core's WCAG 2.2 A/AA rules, in a real browser, in its default state and after one
 interaction, in the light theme and (Explore) the dark one; and the Explore player by keyboard alone.
 
-One server, one browser (the session fixture in tests/conftest.py). Skips with a reason when Chromium, Playwright or
+One server, one browser and its light context for the session (the fixtures in tests/conftest.py). Skips with a reason when Chromium, Playwright or
 axe-playwright-python is missing, unless SKIPSNN_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
 import pytest
 
-from bench.browser import idle, serve, slider_input
+from bench.browser import idle, slider_input
 from tests.conftest import missing, require_browser
+
+# One worker runs the whole module (pytest-xdist loadgroup), on its session server and browser context
+# (tests/conftest.py); the other browser modules go to another.
+pytestmark = pytest.mark.xdist_group("browser-a")
 
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -21,13 +26,12 @@ CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
 
 
 @pytest.fixture(scope="module")
-def served():
+def served(app_url):
     require_browser()
     if importlib.util.find_spec("axe_playwright_python") is None:
         missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
                 "SKIPSNN_REQUIRE_BROWSER")
-    with serve() as url:
-        yield url
+    return app_url
 
 
 def settled(page, timeout_ms: float = 120_000) -> None:
@@ -39,10 +43,20 @@ def settled(page, timeout_ms: float = 120_000) -> None:
 
 
 def violations(page) -> list[dict]:
-    from axe_playwright_python.sync_playwright import Axe
+    """axe-core's violations of the WCAG tags on the page as it is now. axe-core is the copy inside
+    axe-playwright-python, put into the page once (it stays across Streamlit's reruns); only violations are
+    collected and sent back, not every rule that passed."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source())
+    return page.evaluate("(options) => axe.run(document, options).then(r => r.violations)",
+                         {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]})
 
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
-    return result.response["violations"]
+
+@functools.cache
+def axe_source() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 
 
 def readable(found: list[dict]) -> str:
@@ -67,7 +81,7 @@ def interact(page, path: str) -> None:
     elif path == "train":
         page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
         page.keyboard.press("ArrowRight")
-    elif path == "sweep":  # another sweep would cost half a minute: point at the chart, its hover label opens
+    elif path == "sweep?n=60":  # another sweep would cost seconds: point at the chart, its hover label opens
         page.locator(".st-key-sweep_chart .js-plotly-plot").hover()
     else:
         page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
@@ -76,26 +90,26 @@ def interact(page, path: str) -> None:
     settled(page)
 
 
-PAGES = ["", "tour", "why", "compare", "sweep", "train", "model_card"]  # app_script.py's navigation, in its order
+# app_script.py's navigation, in its order; the Sweeps page over 60 digits (its default, all 360, draws the same page
+# from a sweep that takes seconds longer)
+PAGES = ["", "tour", "why", "compare", "sweep?n=60", "train", "model_card"]
 
 
-@pytest.mark.parametrize("path", PAGES, ids=["explore", *PAGES[1:]])
-def test_every_page_passes_axe_before_and_after_one_interaction(served, browser, path):
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="light")
-    try:
-        page.goto(f"{served}/{path}")
-        settled(page)
-        found = violations(page)
-        assert not found, f"/{path}, default state:\n{readable(found)}"
-        interact(page, path)
-        found = violations(page)
-        assert not found, f"/{path}, after one interaction:\n{readable(found)}"
-    finally:
-        page.close()
+@pytest.mark.parametrize("path", PAGES, ids=["explore", "tour", "why", "compare", "sweep", "train", "model_card"])
+def test_every_page_passes_axe_before_and_after_one_interaction(served, new_page, path):
+    page = new_page(1440, 900)
+    page.goto(f"{served}/{path}")
+    settled(page)
+    found = violations(page)
+    assert not found, f"/{path}, default state:\n{readable(found)}"
+    interact(page, path)
+    found = violations(page)
+    assert not found, f"/{path}, after one interaction:\n{readable(found)}"
 
 
-def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, new_page):
+    page = new_page(1440, 900)
+    page.emulate_media(color_scheme="dark")  # the system's scheme, as this page sees it from its first load
     try:
         page.goto(served)
         page.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=120_000)
@@ -113,10 +127,10 @@ def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, brow
         page.close()
 
 
-def test_the_chart_follows_a_theme_switch_without_a_click(served, browser):
+def test_the_chart_follows_a_theme_switch_without_a_click(served, new_page):
     """The system scheme turns dark while Explore is open: the page repaints itself, and the chart asks for a rerun
     and is drawn again in the dark palette (a theme switch alone reruns nothing)."""
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    page = new_page(1440, 900)
     paper = "() => document.querySelector('.skipsnn-chart')._fullLayout.paper_bgcolor.toLowerCase()"
     try:
         page.goto(served)
@@ -129,10 +143,10 @@ def test_the_chart_follows_a_theme_switch_without_a_click(served, browser):
         page.close()
 
 
-def test_explore_by_keyboard_alone(served, browser):
+def test_explore_by_keyboard_alone(served, new_page):
     """Tab reaches the controls in reading order, the focus is always visible, and the chart's player answers space
     and the arrows without a click on the chart."""
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page = new_page(1440, 900)
     try:
         page.goto(served)
         page.wait_for_function("() => document.querySelector('.skipsnn-chart .main-svg')", timeout=120_000)

@@ -9,30 +9,33 @@ from pathlib import Path
 import pytest
 
 from skipsnn_core.explore import edits_override, parse_edits
-from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, serve, slider_input,
+from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, slider_input,
                            slider_value, still, wait_for_view)
-from tests.conftest import require_browser
+
+# One worker runs this module and tests/test_layout.py (pytest-xdist loadgroup): they share its session server and
+# browser context (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("browser-b")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def served():
-    require_browser()
-    with serve() as url:
-        yield url
+def served(app_url):
+    return app_url
 
 
 @pytest.fixture(scope="module")
-def page(served, browser):
+def page(served, light):
     """One page for the module; it records console errors and every request that leaves the app's own server."""
-    pg = browser.new_page(viewport={"width": 1600, "height": 1400})
+    pg = light.new_page()
+    pg.set_viewport_size({"width": 1600, "height": 1400})
     pg.problems, pg.outside = [], []
     pg.on("console", lambda m: pg.problems.append(m.text) if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"uncaught: {e}"))
     pg.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:")) else pg.outside.append(r.url))
     pg.goto(served)
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    idle(pg)  # the first run's cards too, not only its charts
     yield pg
     pg.close()
 
@@ -193,10 +196,10 @@ PANEL_BOTTOMS = """() => { const gd = document.querySelector('.st-key-explorer_c
 
 
 @pytest.mark.parametrize("width,height", [(1440, 900), (1280, 720)])
-def test_the_network_at_work_is_on_the_first_screen(browser, served, width, height):
+def test_the_network_at_work_is_on_the_first_screen(new_page, served, width, height):
     """Explore as a newcomer opens it (sidebar open, no scrolling): the events, gate and controller panels, the
     player, the prediction and the state updates all end above the fold."""
-    pg = browser.new_page(viewport={"width": width, "height": height})
+    pg = new_page(width, height)
     try:
         pg.goto(served + "/?sample=3&noise=1")
         pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
@@ -210,9 +213,9 @@ def test_the_network_at_work_is_on_the_first_screen(browser, served, width, heig
         pg.close()
 
 
-def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(browser, served):
+def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(new_page, served):
     """The reviewer's case: Select steps, then one drag across the gate of a chart just drawn (no zoom before)."""
-    pg = browser.new_page(viewport={"width": 1600, "height": 1400})
+    pg = new_page(1600, 1400)
     pg.goto(served + "/?sample=3&noise=1")
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
     idle(pg)
@@ -265,10 +268,10 @@ def test_a_raster_row_opens_its_neuron_on_the_why_page(page):
     assert page.problems == [] and page.outside == []
 
 
-def test_presentation_mode_fits_one_projector_screen(page, served):
+def test_presentation_mode_fits_one_projector_screen(new_page, served):
     """A new session from a link (its cursor where the link puts it), at 1920x1080, then 1280x720 and 3840x2160 (the
     same page resized): no scrolling, no sidebar, big type."""
-    pg = page.context.browser.new_page(viewport={"width": 1920, "height": 1080})
+    pg = new_page(1920, 1080)
     pg.goto(served + "/?present=1&sample=3&t=140")
     pg.wait_for_function(f"() => document.querySelector('.skipsnn-chart .main-svg') && ({CURSOR})() === 140", timeout=90_000)
     pg.wait_for_function(f"() => ({CAPTION})().startsWith('t = 140 ms')", timeout=30_000)

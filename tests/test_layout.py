@@ -4,17 +4,19 @@ Every page (Explore, each Tour step, Why, Compare, Sweeps, Train, Model card) is
 resized to 1280×720 and 1920×1080 (the charts re-lay themselves out on resize, as they do for a user). At each size,
 the client rects of every Plotly text (titles, subplot titles and other annotations, axis titles, colour-bar titles,
 legend entries and legend boxes) are collected per chart; no two may intersect by more than 1 px, and none may
-reach outside its chart (cut off). One server and the session's Chromium serve the whole module.
+reach outside its chart (cut off). The session's server and Chromium (tests/conftest.py) serve the whole module.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.browser import server, still
-from skipsnn_core.roots import MODELS_ENV
-from tests.conftest import require_browser
+from bench.browser import still
 from tests.layout_boxes import CHART_TOPS, TEXT_BOXES, cut_off, overlaps
+
+# One worker runs this module and tests/test_browser.py (pytest-xdist loadgroup): they share its session server and
+# browser context (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("browser-b")
 
 SIZES = ((1440, 900), (1280, 720), (1920, 1080))
 PAGES = {  # name: (link, the main chart's Streamlit key)
@@ -30,17 +32,15 @@ EXPLORER_OWNED = {"explorer_chart", "tour_chart"}  # the Explorer chart (figures
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """The app, its models folder a fresh one: the Train page's run saves its checkpoint there, not in the user's."""
-    require_browser()
-    with server(env={MODELS_ENV: str(tmp_path_factory.mktemp("models"))}) as (url, _, _log):
-        yield url
+def served(app_url):
+    """The session's app (its models folder a fresh one: the Train page's run saves its checkpoint there)."""
+    return app_url
 
 
 @pytest.fixture(scope="module")
-def measured(served, browser):
+def measured(served, light):
     """{page: {(w, h): text boxes}} and {page: main chart's top at 1440×900}, measured once for the module."""
-    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    pg = light.new_page()
     boxes, tops = {}, {}
     try:
         for name, (link, key) in PAGES.items():
@@ -75,11 +75,13 @@ def train_boxes(pg, served: str) -> dict:
     pg.keyboard.press("Home")  # 50 hidden neurons
     still(pg, 300)
     pg.get_by_role("button", name="Start training").click()
-    pg.wait_for_selector(".st-key-train_gate .js-plotly-plot .main-svg", timeout=300_000)
+    # measured once the run is done and saved: while it lasts the page redraws itself every second
+    pg.get_by_role("button", name="Open in Explore").wait_for(timeout=300_000)
+    pg.wait_for_selector(".st-key-train_gate .js-plotly-plot .main-svg", timeout=60_000)
     found = {}
     for w, h in SIZES:
         pg.set_viewport_size({"width": w, "height": h})
-        pg.wait_for_timeout(600)  # the page redraws itself every second while the run lasts: measure between redraws
+        still(pg, 400)
         found[(w, h)] = pg.evaluate(TEXT_BOXES)
     return found
 
@@ -113,10 +115,10 @@ INSPECTED = """() => document.querySelector('.st-key-why_neuron_chart .js-plotly
   .replace(/<[^>]+>/g, '')"""
 
 
-def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, browser):
+def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, new_page):
     from bench.browser import rerun_done, script_runs
 
-    pg = browser.new_page(viewport={"width": 1440, "height": 900})
+    pg = new_page(1440, 900)
     try:
         pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
         pg.wait_for_selector(".st-key-why_top .js-plotly-plot .main-svg", timeout=180_000)
