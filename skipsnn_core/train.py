@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
 from . import distributed, metrics
 from .checkpoint import save_checkpoint
@@ -67,6 +67,7 @@ class TrainConfig:
     lens_every: int = 10
     shift: int = 0  # random spatial shift of training signals, +-pixels (augmentation)
     max_minutes: float = 0.0  # stop after the epoch that passes this wall-clock budget (0: no limit)
+    limit: int = 0  # train on the first N training recordings only (0: all); the held-out check always uses all
     seed: int = 0
     out: str = "checkpoint.pt"
 
@@ -385,6 +386,8 @@ def train(
 
     world, rank = distributed.world(), distributed.rank()
     quiet = quiet or not distributed.is_main()
+    if cfg.limit < 0:
+        raise ValueError(f"--limit {cfg.limit}: the number of training recordings must be 0 (all) or more")
     if cfg.batch_size % world:
         raise ValueError(f"--batch-size {cfg.batch_size} is the global batch: it must divide evenly over {world} processes")
     torch.manual_seed(cfg.seed)
@@ -420,9 +423,10 @@ def train(
         history, start_epoch = state["history"], state["epoch"] + 1
         if not quiet:
             print(f"resuming from {resume_path} at epoch {start_epoch + 1}", file=sys.stderr)
+    n_train = min(cfg.limit or len(train_data.y), len(train_data.y))
     if not quiet:
         ranks = f", {world} processes" if world > 1 else ""
-        print(f"training {cfg.kind} on {cfg.dataset} ({len(train_data.y)} train, {len(test_data.y)} test) on {describe(device)}{ranks}",
+        print(f"training {cfg.kind} on {cfg.dataset} ({n_train} train, {len(test_data.y)} test) on {describe(device)}{ranks}",
               file=sys.stderr)
 
     # Every parameter is in every step's graph (the controller's hidden input is detached, not its weights), but
@@ -431,6 +435,8 @@ def train(
         model, device_ids=[device.index or torch.cuda.current_device()] if device.type == "cuda" else None,
         find_unused_parameters=True)
     recordings = Recordings(train_data)
+    if cfg.limit:  # a first look in seconds: the first N recordings (each keeps its index, so its noise seed)
+        recordings = Subset(recordings, range(n_train))
     # shuffled as before: randperm(n) from a generator seeded seed * 100_003 + epoch, then rank r takes rows r::world
     sampler = DistributedSampler(recordings, world, rank, shuffle=True, seed=cfg.seed * 100_003)
     loader = DataLoader(recordings, batch_size=cfg.batch_size // world, sampler=sampler)
@@ -538,6 +544,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lens-every", type=int, default=d.lens_every)
     p.add_argument("--shift", type=int, default=d.shift, help="random spatial shift augmentation, pixels")
     p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="training time budget (0: none)")
+    p.add_argument("--limit", type=int, default=d.limit,
+                   help="train on the first N training recordings only (0: all); the held-out figures use the whole test split")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", default=d.out)
     p.add_argument("--resume", action="store_true", help="continue from OUT.resume if present")

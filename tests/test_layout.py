@@ -1,6 +1,6 @@
 """Layout in a real browser: no chart text over another at three screen sizes, and the main chart above the fold.
 
-Every page (Explore, each Tour step, Why, Compare, Sweeps, Train, Model card) is opened once at 1440×900 and then
+Every page (Explore, each Tour step, reached by its Next button, Why, Compare, Sweeps, Train, Model card) is opened once at 1440×900 and then
 resized to 1280×720 and 1920×1080 (the charts re-lay themselves out on resize, as they do for a user). At each size,
 the client rects of every Plotly text (titles, subplot titles and other annotations, axis titles, colour-bar titles,
 legend entries and legend boxes) are collected per chart; no two may intersect by more than 1 px, and none may
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.browser import still
+from bench.browser import rerun_done, script_runs, still
 from tests.layout_boxes import CHART_TOPS, TEXT_BOXES, cut_off, overlaps
 
 # One worker runs this module and tests/test_browser.py (pytest-xdist loadgroup): they share its session server and
@@ -45,7 +45,13 @@ def measured(served, light):
     try:
         for name, (link, key) in PAGES.items():
             pg.set_viewport_size({"width": 1440, "height": 900})
-            pg.goto(served + link)
+            if name.startswith("tour ") and name != "tour 1":  # the Tour's Next, as a reader goes on: no page load
+                runs = script_runs(pg)
+                pg.get_by_role("button", name="Next").first.click()
+                rerun_done(pg, runs, 180_000)
+                pg.wait_for_function("(k) => new URLSearchParams(location.search).get('tour') === k", arg=name[5:], timeout=30_000)
+            else:
+                pg.goto(served + link)
             pg.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
             still(pg, 500, 180_000)
             tops[name] = pg.evaluate(CHART_TOPS).get(key)
@@ -61,7 +67,7 @@ def measured(served, light):
 
 
 def train_boxes(pg, served: str) -> dict:
-    """The Train page draws charts only for a run: start the smallest one (1 epoch, 50 neurons) and measure its
+    """The Train page draws charts only for a run: start the smallest one (1 epoch, 50 neurons, 100 digits) and measure its
     curves and gate figure once the epoch is done (the checkpoint goes to the server's own temporary folder)."""
     pg.set_viewport_size({"width": 1440, "height": 900})
     pg.goto(served + "/train")
@@ -73,6 +79,9 @@ def train_boxes(pg, served: str) -> dict:
     hidden = pg.locator('.st-key-train_hidden input[type="range"]').first
     hidden.focus()
     pg.keyboard.press("Home")  # 50 hidden neurons
+    digits = pg.locator('.st-key-train_limit input[type="range"]').first
+    digits.focus()
+    pg.keyboard.press("Home")  # the first 100 training digits: the epoch takes seconds, the figures are the same kind
     still(pg, 300)
     pg.get_by_role("button", name="Start training").click()
     # measured once the run is done and saved: while it lasts the page redraws itself every second
@@ -116,8 +125,6 @@ INSPECTED = """() => document.querySelector('.st-key-why_neuron_chart .js-plotly
 
 
 def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, new_page):
-    from bench.browser import rerun_done, script_runs
-
     pg = new_page(1440, 900)
     try:
         pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")

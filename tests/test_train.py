@@ -146,3 +146,26 @@ def test_tonic_nmnist_layout_trains_on_train_and_evaluates_on_test(nmnist_dir, t
     assert evaluate.main(["--checkpoint", str(out), "--dataset", "nmnist", "--data-dir", str(tmp_path / "root"),
                           "--split", "train", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_samples"] == 12
+
+
+def test_limit_trains_on_the_first_recordings_and_checks_on_the_whole_held_out_split(cfg, monkeypatch):
+    """--limit 20 of the 48: each epoch's batches cover exactly the first 20 (20 / 8 -> 3 batches; the noise
+    seeds are the recordings' own indices), and the held-out figures still count all 12."""
+    from skipsnn_core.train import Hooks
+
+    seen = []
+    real = train_mod.training_batch
+
+    def recording(signals, rows, *args, **kwargs):
+        seen.append(list(rows))
+        return real(signals, rows, *args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "training_batch", recording)
+    batches = []
+    train(replace(cfg, limit=20, epochs=1), quiet=True, hooks=Hooks(batch=lambda done, total: batches.append((done, total))))
+    assert sorted(i for rows in seen for i in rows) == list(range(20)), seen
+    assert batches[-1] == (3, 3)
+    loaded = load_checkpoint(cfg.out, "cpu")
+    assert loaded.meta["figures"]["n_samples"] == 12 and loaded.meta["train_config"]["limit"] == 20
+    with pytest.raises(ValueError, match="--limit -1"):
+        train(replace(cfg, limit=-1), quiet=True)
