@@ -218,8 +218,10 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     images.append(layout_image("events per frame", bar_image(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
     status = np.where(gate, "admitted", "skipped") + np.where(sample.signal.numpy(), " · signal", "")
     # The hover points sit on one row (not on the bars' tops): the nearest point is then the frame under the pointer,
-    # not a neighbour whose bar happens to end closer to it.
-    data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
+    # not a neighbour whose bar happens to end closer to it. An invisible line, not 300 invisible markers: Plotly draws
+    # one path for it instead of one per frame on every redraw (the gate's hover points stay markers: a box drag
+    # selects markers only).
+    data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="lines", line={"color": "rgba(0,0,0,0)", "width": 1},
                          name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
                          hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
     y_ranges = {"events": (0.0, top)}
