@@ -65,6 +65,8 @@ def test_evidence_figure():
     fig = evidence_figure(trace.forced_open, CLASSES, "open", label=sample.label)
     names = [t.name for t in fig.data]
     assert names[0] == "evidence, all classes" and any("prediction" in n for n in names)
+    assert fig.layout.title.text == "open" and fig.layout.xaxis.title.text == "time step (ms)"
+    assert fig.layout.template.layout.paper_bgcolor == "white", "drawn on plotly_white, like the Explorer"
     s = summarize(sample, trace)
     assert (s.label == s.open_prediction) == s.open_correct
 

@@ -207,6 +207,9 @@ def explore_page():
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     assert not app.exception, [e.message for e in app.exception]
+    assert "make_gif" not in [b.key for b in app.button], "the export panel is made only when it is opened"
+    app.session_state["export_open"] = True  # the user opens "Export this view and share its link"
+    app.run()
     return app
 
 

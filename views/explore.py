@@ -44,16 +44,21 @@ def on_the_projector(spec, view, link, sample, trace, s) -> None:
                     delta_color="off", delta_arrow="off")
         m[2].metric("Synaptic work saved", percent(s.synops_saving), "against the gate forced open", delta_color="off",
                     delta_arrow="off")
-    with m[3].popover("Share", icon=":material/ios_share:", width="stretch", help="This view as files, and its link"):
-        files(spec, view, sample, trace, {**link, "present": 1}, columns=1)
+    with m[3].popover("Share", icon=":material/ios_share:", width="stretch", help="This view as files, and its link",
+                      key="share_open", on_change="rerun") as share:
+        if share.open:  # made when opened, not on every rerun
+            files(spec, view, sample, trace, {**link, "present": 1}, columns=1)
     cursor = explorer_chart(explorer_payload_for(selection, spec, view, False, sample, trace, projector=True),
                             key="explorer_chart", cursor=st.session_state["cursor_from_link"], fit=True)
     links.publish({**link, "t": cursor, "present": 1})
 
 
 def downloads(spec, view, sample, trace, link) -> None:
-    with st.expander("Export this view and share its link"):
-        files(spec, view, sample, trace, link)
+    """The files and the link, drawn only while the panel is open: a slider's rerun does not send (and the browser
+    does not redraw) its nine elements for nobody."""
+    with st.expander("Export this view and share its link", key="export_open", on_change="rerun") as box:
+        if box.open:
+            files(spec, view, sample, trace, link)
 
 
 def files(spec, view, sample, trace, link, columns: int = 4) -> None:
@@ -189,9 +194,11 @@ def explorer() -> None:
         with bar[4].popover(controls.edits_label(model), icon=":material/edit:", width="stretch", key="edits_menu",
                             help="What a click or a drag on the gate does; undo, clear"):
             controls.edit_controls(model)
-        with bar[5].popover("Symbols", icon=":material/help:", width="stretch", help="What the symbols mean"):
-            st.markdown(INTRO)
-            st.markdown(GLOSSARY)
+        with bar[5].popover("Symbols", icon=":material/help:", width="stretch", help="What the symbols mean",
+                            key="symbols_open", on_change="rerun") as symbols:
+            if symbols.open:  # the glossary's markdown, sent and drawn only while it is open
+                st.markdown(INTRO)
+                st.markdown(GLOSSARY)
     spec, view, link = settings.spec, settings.view, settings.link
     try:
         sample = sample_for(selection, spec)

@@ -218,8 +218,10 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     images.append(layout_image("events per frame", bar_image(counts, gate, top), "x" + a, "y" + a, -0.5, top, T, top))
     status = np.where(gate, "admitted", "skipped") + np.where(sample.signal.numpy(), " · signal", "")
     # The hover points sit on one row (not on the bars' tops): the nearest point is then the frame under the pointer,
-    # not a neighbour whose bar happens to end closer to it.
-    data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
+    # not a neighbour whose bar happens to end closer to it. An invisible line, not 300 invisible markers: Plotly draws
+    # one path for it instead of one per frame on every redraw (the gate's hover points stay markers: a box drag
+    # selects markers only).
+    data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="lines", line={"color": "rgba(0,0,0,0)", "width": 1},
                          name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
                          hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
     y_ranges = {"events": (0.0, top)}
@@ -384,11 +386,24 @@ def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, m
 
 
 
-def evidence_figure(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> go.Figure:
-    """Running class evidence of one run (e.g. the forced-open network); prediction (and true label) in colour."""
+@lru_cache(maxsize=4)
+def _evidence_layout(height: int) -> str:
+    """The layout every evidence figure of this height shares (template, margins, axis titles), as JSON text, built
+    once: Plotly's validated objects cost ~25 ms a figure, on every Explore rerun (the forced-open chart)."""
+    layout = go.Layout(height=height, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white", showlegend=False,
+                       xaxis_title="time step (ms)", yaxis_title="evidence")
+    return plotly.io.to_json(layout, validate=False)
+
+
+def evidence_spec(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> dict:
+    """Running class evidence of one run (e.g. the forced-open network) as a plain figure dict, as Plotly takes it;
+    prediction (and true label) in colour."""
     highlight = highlight_roles(int(readout.prediction[0]), label)
-    fig = go.Figure([go.Scatter(line) for line in class_lines(f32(readout.evidence[0]), classes, highlight, "evidence")])
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title=dict(text=title, font_size=13),
-                      template="plotly_white", xaxis_title="time step (ms)", yaxis_title="evidence", uirevision=title,
-                      showlegend=False)
-    return fig
+    layout = json.loads(_evidence_layout(height))
+    layout.update(title={"text": title, "font": {"size": 13}}, uirevision=title)
+    return {"data": class_lines(f32(readout.evidence[0]), classes, highlight, "evidence"), "layout": layout}
+
+
+def evidence_figure(readout: Readout, classes, title: str, label: int | None = None, height: int = 260) -> go.Figure:
+    """``evidence_spec`` as a Plotly Figure."""
+    return go.Figure(evidence_spec(readout, classes, title, label, height))
