@@ -16,17 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import free_port, idle, slider_input, wait_for_view
+from bench.browser import free_port, idle, rerun_done, script_runs, slider_input, wait_for_view
 from bench import stclient
 from bench.stclient import Session
-from deploy.stack import Stack, StackConfig, haproxy_path
+from deploy.stack import COOKIE, Stack, StackConfig, haproxy_path
 from tests.conftest import NMNIST_DIR, missing, require_browser
-
-COOKIE = "SKIPSNN_REPLICA"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def running_stack(tmp_path_factory):
     if haproxy_path() is None:
         missing("the deploy tests need haproxy (apt-get install haproxy)", "SKIPSNN_REQUIRE_BROWSER")
     require_browser()
@@ -36,6 +34,14 @@ def stack(tmp_path_factory):
                       trainings=1)
     with Stack(cfg) as running:
         yield running
+
+
+@pytest.fixture
+def stack(running_stack):
+    """The module's stack with every replica served by the proxy: a test may follow the one that killed r1, in
+    any order (and under pytest-xdist in any process), and supervisord's restart takes a few seconds."""
+    running_stack.wait_until_serving(90)
+    return running_stack
 
 
 def _two_free_ports(avoid: int) -> int:
@@ -75,10 +81,19 @@ def replica_of(page) -> str:
     raise AssertionError(f"no replica named in the sidebar: {text[-300:]}")
 
 
-def open_explore(page, url: str) -> None:
-    page.goto(url)
+def explore_ready(page) -> None:
+    """Until the page's chart is drawn and no script run is in flight."""
     page.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
     idle(page)
+
+
+def open_together(pages_and_urls) -> None:
+    """Start every page's navigation, then wait for each chart: Chromium loads them side by side (a fresh
+    context has no cache, so each page compiles the whole front end), instead of one after another."""
+    for page, url in pages_and_urls:
+        page.goto(url, wait_until="commit")
+    for page, _ in pages_and_urls:
+        explore_ready(page)
 
 
 def errors_on(page) -> list[str]:
@@ -136,14 +151,113 @@ def test_each_session_keeps_its_replica_for_reruns_and_reconnects(stack):
     stclient.run(scenario(), 120)
 
 
+def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the select box with widget key ``key``, as a user does (open it, click the option)."""
+    page.locator(f".st-key-{key} [role='combobox']").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
+    """On a page on each replica: upload a real N-MNIST recording (PUT /_stcore/upload_file/<session>/...), see it
+    run, then download the view's per-step table (a media file of that session). Both live only in the session's
+    process: through the proxy they work only if every request of the page reaches that replica."""
+    recording = NMNIST_DIR / "samples" / "1.bs2"
+    if not recording.is_file():
+        pytest.skip(f"no real recording at {recording}")
+    pages = [pinned_page(browser, stack, None) for _ in range(2)]
+    try:
+        # the first keeps its websocket open (its sidebar names its replica once its script ran), so leastconn sends
+        # the second to the other replica; the second loads while the first draws its chart
+        pages[0].goto(stack.cfg.url, wait_until="commit")
+        replica_of(pages[0])
+        open_together([(pages[1], stack.cfg.url)])
+        explore_ready(pages[0])
+        assert sorted(replica_of(p) for p in pages) == ["r1", "r2"]
+        for page in pages:
+            choose(page, "dataset", "Your recording (upload)")
+            page.locator(".st-key-upload_recording_file input[type='file']").set_input_files(str(recording))
+            page.get_by_text("Using 1.bs2 (this session only)").wait_for(timeout=30_000)
+            page.wait_for_selector(".skipsnn-chart .main-svg", timeout=60_000)
+            assert not errors_on(page), errors_on(page)
+
+            page.get_by_text("Export this view and share its link").click()
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name="Per-step table (.csv)").click()
+            table = Path(download.value.path()).read_text()
+            assert table.startswith("t,events,signal,gate,") and len(table.splitlines()) == 301, table[:200]
+            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
+    finally:
+        for page in pages:
+            page.context.close()
+
+
+def train_pages(browser, stack, replicas: list[str]) -> list:
+    """A Train page on each of ``replicas``, loaded side by side (see ``open_together``)."""
+    pages = [pinned_page(browser, stack, r) for r in replicas]
+    for page in pages:
+        page.goto(stack.cfg.url + "/train", wait_until="commit")
+    for page, replica in zip(pages, replicas):
+        page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
+        idle(page)
+        assert replica_of(page) == replica
+    return pages
+
+
+def start_tiny_training(page, name: str) -> None:
+    """One epoch of the smallest network (as a user sets it: Home on both sliders), saved under ``name``."""
+    for key in ("train_epochs", "train_hidden"):
+        slider_input(page, key).focus()
+        page.keyboard.press("Home")
+        idle(page)
+    page.locator(".st-key-train_name input").fill(name)
+    page.locator(".st-key-train_name input").press("Enter")
+    idle(page)
+    page.get_by_role("button", name="Start training").click()
+
+
+def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offered_on_the_other(stack, browser):
+    """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
+    one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
+    session on r2."""
+    first, queued, other = train_pages(browser, stack, ["r1", "r1", "r2"])
+    try:
+        start_tiny_training(first, "tiny_from_r1")
+        first.get_by_text("Epoch 1 of 1").wait_for(timeout=60_000)
+        start_tiny_training(queued, "tiny_queued")
+        queued.get_by_text("Waiting for a free slot").wait_for(timeout=30_000)
+        queued.get_by_text("number 1 in the queue").wait_for(timeout=5_000)
+        start_tiny_training(other, "tiny_from_r2")  # another replica: another board, its own limit
+        other.get_by_text("Preparing the frames").or_(other.get_by_text("Epoch 1 of 1")).first.wait_for(timeout=30_000)
+        for page in (queued, other):  # neither is needed further; stopping leaves the CPU to the first run
+            page.get_by_role("button", name="Stop").click()
+        first.get_by_text("tiny_from_r1 saved").wait_for(timeout=150_000)
+        assert (stack.cfg.models / "tiny_from_r1.pt").is_file()
+
+        # the r2 session's next run lists the models folder again (its sidebar is the same on every page): a change
+        # of a Train page setting reruns the whole page, sidebar included
+        runs = script_runs(other)
+        slider_input(other, "train_noise").focus()
+        other.keyboard.press("ArrowRight")
+        rerun_done(other, runs)
+        assert replica_of(other) == "r2"
+        other.locator(".st-key-model_digits [role='combobox']").click()
+        options = other.get_by_role("option").all_inner_texts()
+        assert any("tiny_from_r1" in o for o in options), options
+        assert not any("tiny_from_r2" in o or "tiny_queued" in o for o in options), "stopped runs save nothing"
+        for page in (first, queued, other):
+            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
+    finally:
+        for page in (first, queued, other):
+            page.context.close()
+
+
 def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_page(stack, browser):
     """Kill r1 (SIGKILL) with a page open on each replica: the r2 page keeps working without an error; the r1 page
     is working again within 10 s, from a live replica, and says its session restarted."""
     left, right = pinned_page(browser, stack, "r1"), pinned_page(browser, stack, "r2")
     try:
         url = stack.cfg.url + "/?noise=3"
-        open_explore(left, url)
-        open_explore(right, url)
+        open_together([(left, url), (right, url)])
         assert (replica_of(left), replica_of(right)) == ("r1", "r2")
         left.wait_for_timeout(500)
 
@@ -169,92 +283,3 @@ def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_pa
     finally:
         left.context.close()
         right.context.close()
-
-
-def choose(page, key: str, option: str) -> None:
-    """Pick ``option`` in the select box with widget key ``key``, as a user does (open it, click the option)."""
-    page.locator(f".st-key-{key} [role='combobox']").click()
-    page.get_by_role("option", name=option).click()
-
-
-def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
-    """On a page on each replica: upload a real N-MNIST recording (PUT /_stcore/upload_file/<session>/...), see it
-    run, then download the view's per-step table (a media file of that session). Both live only in the session's
-    process: through the proxy they work only if every request of the page reaches that replica."""
-    recording = NMNIST_DIR / "samples" / "1.bs2"
-    if not recording.is_file():
-        pytest.skip(f"no real recording at {recording}")
-    pages = [pinned_page(browser, stack, None) for _ in range(2)]
-    try:
-        for page in pages:  # the first keeps its websocket open, so leastconn sends the second to the other replica
-            open_explore(page, stack.cfg.url)
-        assert sorted(replica_of(p) for p in pages) == ["r1", "r2"]
-        for page in pages:
-            choose(page, "dataset", "Your recording (upload)")
-            page.locator(".st-key-upload_recording_file input[type='file']").set_input_files(str(recording))
-            page.get_by_text("Using 1.bs2 (this session only)").wait_for(timeout=30_000)
-            page.wait_for_selector(".skipsnn-chart .main-svg", timeout=60_000)
-            assert not errors_on(page), errors_on(page)
-
-            page.get_by_text("Export this view and share its link").click()
-            with page.expect_download(timeout=30_000) as download:
-                page.get_by_role("button", name="Per-step table (.csv)").click()
-            table = Path(download.value.path()).read_text()
-            assert table.startswith("t,events,signal,gate,") and len(table.splitlines()) == 301, table[:200]
-            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
-    finally:
-        for page in pages:
-            page.context.close()
-
-
-def train_page(browser, stack, replica: str):
-    page = pinned_page(browser, stack, replica)
-    page.goto(stack.cfg.url + "/train")
-    page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
-    idle(page)
-    assert replica_of(page) == replica
-    return page
-
-
-def start_tiny_training(page, name: str) -> None:
-    """One epoch of the smallest network (as a user sets it: Home on both sliders), saved under ``name``."""
-    for key in ("train_epochs", "train_hidden"):
-        slider_input(page, key).focus()
-        page.keyboard.press("Home")
-        idle(page)
-    page.locator(".st-key-train_name input").fill(name)
-    page.locator(".st-key-train_name input").press("Enter")
-    idle(page)
-    page.get_by_role("button", name="Start training").click()
-
-
-def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offered_on_the_other(stack, browser):
-    """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
-    one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
-    session on r2."""
-    first, queued, other = (train_page(browser, stack, r) for r in ("r1", "r1", "r2"))
-    try:
-        start_tiny_training(first, "tiny_from_r1")
-        first.get_by_text("Epoch 1 of 1").wait_for(timeout=60_000)
-        start_tiny_training(queued, "tiny_queued")
-        queued.get_by_text("Waiting for a free slot").wait_for(timeout=30_000)
-        queued.get_by_text("number 1 in the queue").wait_for(timeout=5_000)
-        start_tiny_training(other, "tiny_from_r2")  # another replica: another board, its own limit
-        other.get_by_text("Preparing the frames").or_(other.get_by_text("Epoch 1 of 1")).first.wait_for(timeout=30_000)
-        for page in (queued, other):  # neither is needed further; stopping leaves the CPU to the first run
-            page.get_by_role("button", name="Stop").click()
-        first.get_by_text("tiny_from_r1 saved").wait_for(timeout=150_000)
-        assert (stack.cfg.models / "tiny_from_r1.pt").is_file()
-
-        other.goto(stack.cfg.url + "/")
-        other.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
-        assert replica_of(other) == "r2"
-        other.locator(".st-key-model_digits [role='combobox']").click()
-        options = other.get_by_role("option").all_inner_texts()
-        assert any("tiny_from_r1" in o for o in options), options
-        assert not any("tiny_from_r2" in o or "tiny_queued" in o for o in options), "stopped runs save nothing"
-        for page in (first, queued, other):
-            assert not errors_on(page) and not page.problems, (errors_on(page), page.problems)
-    finally:
-        for page in (first, queued, other):
-            page.context.close()
