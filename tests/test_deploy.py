@@ -22,6 +22,10 @@ from bench.stclient import Session
 from deploy.stack import COOKIE, Stack, StackConfig, haproxy_path
 from tests.conftest import NMNIST_DIR, missing, require_browser
 
+# under pytest-xdist with --dist loadgroup the module stays in one worker, so its stack (two replicas, HAProxy,
+# supervisord) starts once, not once in each worker
+pytestmark = pytest.mark.xdist_group("deploy")
+
 
 @pytest.fixture(scope="module")
 def running_stack(tmp_path_factory):
@@ -169,7 +173,7 @@ def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
         # the first keeps its websocket open (its sidebar names its replica once its script ran), so leastconn sends
         # the second to the other replica; the second loads while the first draws its chart
         pages[0].goto(stack.cfg.url, wait_until="commit")
-        replica_of(pages[0])
+        pages[0].locator('[data-testid="stSidebar"]').get_by_text("server process").wait_for(timeout=90_000)
         open_together([(pages[1], stack.cfg.url)])
         explore_ready(pages[0])
         assert sorted(replica_of(p) for p in pages) == ["r1", "r2"]
