@@ -136,17 +136,22 @@ class Stack:
         self.proc = subprocess.Popen([_supervisor_bin("supervisord"), "-c", str(self.conf)], cwd=PROJECT,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            self.wait_until_serving(timeout)
+            self._wait(timeout, lambda: all(self.replica_healthy(i) for i in range(self.cfg.replicas)) and healthy(self.cfg.url))
         except StackError:
             self.stop()
             raise
         return self
 
     def wait_until_serving(self, timeout: float = 90.0) -> None:
-        """Until every replica answers its health check and the proxy routes to each one (after a start, or after
-        supervisord restarted a killed replica: HAProxy takes a replica back only after two good checks)."""
+        """Until every replica answers its health check and the proxy routes to each one: ``start`` waits only for
+        the health checks, and after supervisord restarted a killed replica HAProxy takes it back only after two good
+        checks of its own."""
+        self._wait(timeout, lambda: all(self.replica_healthy(i) and self.routed(self.cfg.replica_name(i))
+                                        for i in range(self.cfg.replicas)))
+
+    def _wait(self, timeout: float, ready) -> None:
         deadline = time.monotonic() + timeout
-        while not all(self.replica_healthy(i) and self.routed(self.cfg.replica_name(i)) for i in range(self.cfg.replicas)):
+        while not ready():
             if self.proc is None or self.proc.poll() is not None or time.monotonic() > deadline:
                 logs = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted((self.cfg.run_dir / "logs").glob("*"))
                                  if p.is_file())

@@ -85,33 +85,24 @@ def replica_of(page) -> str:
     raise AssertionError(f"no replica named in the sidebar: {text[-300:]}")
 
 
-def explore_ready(page) -> None:
-    """Until the page's chart is drawn and no script run is in flight."""
+def open_explore(page, url: str) -> None:
+    page.goto(url)
     page.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
     idle(page)
-
-
-def open_together(pages_and_urls) -> None:
-    """Start every page's navigation, then wait for each chart: Chromium loads them side by side (a fresh
-    context has no cache, so each page compiles the whole front end), instead of one after another."""
-    for page, url in pages_and_urls:
-        page.goto(url, wait_until="commit")
-    for page, _ in pages_and_urls:
-        explore_ready(page)
 
 
 def errors_on(page) -> list[str]:
     return page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').all_inner_texts()
 
 
-def test_the_browserless_client_reruns_exactly_as_chromium_does(stack, browser):
+def test_the_browserless_client_reruns_exactly_as_chromium_does(running_stack, browser):
     """The load test's users are real users to the server: for the same two slider changes, bench/stclient.py sends
     the rerun Chromium sends (every widget state, the fragment, the page, the query) and gets the same chart."""
     from bench.serve_load import browser_and_client, widget_states
 
-    page = pinned_page(browser, stack, None)
+    page = pinned_page(browser, running_stack, None)
     try:
-        seen, ours = browser_and_client(page, stack.cfg.url)
+        seen, ours = browser_and_client(page, running_stack.cfg.url)
     finally:
         page.context.close()
     assert len(seen) == len(ours) == 2
@@ -170,12 +161,8 @@ def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
         pytest.skip(f"no real recording at {recording}")
     pages = [pinned_page(browser, stack, None) for _ in range(2)]
     try:
-        # the first keeps its websocket open (its sidebar names its replica once its script ran), so leastconn sends
-        # the second to the other replica; the second loads while the first draws its chart
-        pages[0].goto(stack.cfg.url, wait_until="commit")
-        pages[0].locator('[data-testid="stSidebar"]').get_by_text("server process").wait_for(timeout=90_000)
-        open_together([(pages[1], stack.cfg.url)])
-        explore_ready(pages[0])
+        for page in pages:  # the first keeps its websocket open, so leastconn sends the second to the other replica
+            open_explore(page, stack.cfg.url)
         assert sorted(replica_of(p) for p in pages) == ["r1", "r2"]
         for page in pages:
             choose(page, "dataset", "Your recording (upload)")
@@ -195,16 +182,13 @@ def test_a_sessions_upload_and_its_media_reach_its_replica(stack, browser):
             page.context.close()
 
 
-def train_pages(browser, stack, replicas: list[str]) -> list:
-    """A Train page on each of ``replicas``, loaded side by side (see ``open_together``)."""
-    pages = [pinned_page(browser, stack, r) for r in replicas]
-    for page in pages:
-        page.goto(stack.cfg.url + "/train", wait_until="commit")
-    for page, replica in zip(pages, replicas):
-        page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
-        idle(page)
-        assert replica_of(page) == replica
-    return pages
+def train_page(browser, stack, replica: str):
+    page = pinned_page(browser, stack, replica)
+    page.goto(stack.cfg.url + "/train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=90_000)
+    idle(page)
+    assert replica_of(page) == replica
+    return page
 
 
 def start_tiny_training(page, name: str) -> None:
@@ -223,7 +207,7 @@ def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offere
     """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
     one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
     session on r2."""
-    first, queued, other = train_pages(browser, stack, ["r1", "r1", "r2"])
+    first, queued, other = (train_page(browser, stack, r) for r in ("r1", "r1", "r2"))
     try:
         start_tiny_training(first, "tiny_from_r1")
         first.get_by_text("Epoch 1 of 1").wait_for(timeout=60_000)
@@ -261,7 +245,8 @@ def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_pa
     left, right = pinned_page(browser, stack, "r1"), pinned_page(browser, stack, "r2")
     try:
         url = stack.cfg.url + "/?noise=3"
-        open_together([(left, url), (right, url)])
+        open_explore(left, url)
+        open_explore(right, url)
         assert (replica_of(left), replica_of(right)) == ("r1", "r2")
         left.wait_for_timeout(500)
 
