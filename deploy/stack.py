@@ -25,6 +25,7 @@ from string import Template
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
+COOKIE = "SKIPSNN_REPLICA"  # the cookie HAProxy routes by (haproxy.cfg.in), whose value is a replica's name
 
 
 class StackError(RuntimeError):
@@ -134,18 +135,41 @@ class Stack:
         self.log = open(self.cfg.run_dir / "logs" / "supervisord.stdout", "w")
         self.proc = subprocess.Popen([_supervisor_bin("supervisord"), "-c", str(self.conf)], cwd=PROJECT,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait(timeout, lambda: all(self.replica_healthy(i) for i in range(self.cfg.replicas)) and healthy(self.cfg.url))
+        except StackError:
+            self.stop()
+            raise
+        return self
+
+    def wait_until_serving(self, timeout: float = 90.0) -> None:
+        """Until every replica answers its health check and the proxy routes to each one: ``start`` waits only for
+        the health checks, and after supervisord restarted a killed replica HAProxy takes it back only after two good
+        checks of its own."""
+        self._wait(timeout, lambda: all(self.replica_healthy(i) and self.routed(self.cfg.replica_name(i))
+                                        for i in range(self.cfg.replicas)))
+
+    def _wait(self, timeout: float, ready) -> None:
         deadline = time.monotonic() + timeout
-        while not all(self.replica_healthy(i) for i in range(self.cfg.replicas)) or not healthy(self.cfg.url):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+        while not ready():
+            if self.proc is None or self.proc.poll() is not None or time.monotonic() > deadline:
                 logs = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted((self.cfg.run_dir / "logs").glob("*"))
                                  if p.is_file())
-                self.stop()
                 raise StackError(f"the stack did not become healthy in {timeout:.0f} s:\n{logs}")
-            time.sleep(0.25)
-        return self
+            time.sleep(0.1)
 
     def replica_healthy(self, i: int) -> bool:
         return healthy(f"http://127.0.0.1:{self.cfg.replica_port(i)}", 0.5)
+
+    def routed(self, name: str) -> bool:
+        """Whether the proxy sends a browser whose cookie names replica ``name`` to it: HAProxy inserts a new cookie
+        only when it sends the request elsewhere (that replica is down in its view: "option redispatch")."""
+        request = urllib.request.Request(f"{self.cfg.url}/_stcore/health", headers={"Cookie": f"{COOKIE}={name}"})
+        try:
+            with urllib.request.urlopen(request, timeout=1.0) as r:
+                return r.status == 200 and not any(c.startswith(f"{COOKIE}=") for c in r.headers.get_all("Set-Cookie") or [])
+        except OSError:
+            return False
 
     def ctl(self, *args: str) -> str:
         """A supervisorctl command against this stack; its output."""

@@ -1,5 +1,6 @@
 """Every page and control of the app under Streamlit's AppTest, checked against the core."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -32,12 +33,24 @@ def shown(app: AppTest) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def core_model(checkpoint: str, mtime: float) -> SkipSNN:
+    """The checkpoint, loaded once per file version for the module's checks (as the app caches it; never mutated)."""
+    return load_checkpoint(checkpoint, device="cpu")
+
+
+@functools.lru_cache(maxsize=8)
+def core_data(dataset: str, data_dir: str | None):
+    """The test split's frames, read once for the module's checks (as the app caches them; never mutated)."""
+    return framed(open_dataset(dataset, data_dir, "test"), FrameSpec())
+
+
 def expected(app: AppTest) -> dict[str, str]:
     """The same cards computed straight from the core for the app's current settings."""
     state = app.session_state
     selection = state["selection"]
-    model = load_checkpoint(selection.checkpoint, device="cpu")
-    data = framed(open_dataset(selection.dataset, selection.data_dir, "test"), FrameSpec())
+    model = core_model(selection.checkpoint, Path(selection.checkpoint).stat().st_mtime)
+    data = core_data(selection.dataset, selection.data_dir)
     spec = SampleSpec(index=int(state["sample"]), noise_level=int(state["noise"]), start=int(state["start"]),
                       seed=int(state["seed"]), T=300)
     gated = model.config.controller

@@ -16,17 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import free_port, idle, slider_input, wait_for_view
+from bench.browser import free_port, idle, rerun_done, script_runs, slider_input, wait_for_view
 from bench import stclient
 from bench.stclient import Session
-from deploy.stack import Stack, StackConfig, haproxy_path
+from deploy.stack import COOKIE, Stack, StackConfig, haproxy_path
 from tests.conftest import NMNIST_DIR, missing, require_browser
 
-COOKIE = "SKIPSNN_REPLICA"
+# under pytest-xdist with --dist loadgroup the module stays in one worker, so its stack (two replicas, HAProxy,
+# supervisord) starts once, not once in each worker
+pytestmark = pytest.mark.xdist_group("deploy")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def running_stack(tmp_path_factory):
     if haproxy_path() is None:
         missing("the deploy tests need haproxy (apt-get install haproxy)", "SKIPSNN_REQUIRE_BROWSER")
     require_browser()
@@ -36,6 +38,14 @@ def stack(tmp_path_factory):
                       trainings=1)
     with Stack(cfg) as running:
         yield running
+
+
+@pytest.fixture
+def stack(running_stack):
+    """The module's stack with every replica served by the proxy: a test may follow the one that killed r1, in
+    any order (and under pytest-xdist in any process), and supervisord's restart takes a few seconds."""
+    running_stack.wait_until_serving(90)
+    return running_stack
 
 
 def _two_free_ports(avoid: int) -> int:
@@ -85,14 +95,14 @@ def errors_on(page) -> list[str]:
     return page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').all_inner_texts()
 
 
-def test_the_browserless_client_reruns_exactly_as_chromium_does(stack, browser):
+def test_the_browserless_client_reruns_exactly_as_chromium_does(running_stack, browser):
     """The load test's users are real users to the server: for the same two slider changes, bench/stclient.py sends
     the rerun Chromium sends (every widget state, the fragment, the page, the query) and gets the same chart."""
     from bench.serve_load import browser_and_client, widget_states
 
-    page = pinned_page(browser, stack, None)
+    page = pinned_page(browser, running_stack, None)
     try:
-        seen, ours = browser_and_client(page, stack.cfg.url)
+        seen, ours = browser_and_client(page, running_stack.cfg.url)
     finally:
         page.context.close()
     assert len(seen) == len(ours) == 2
@@ -134,41 +144,6 @@ def test_each_session_keeps_its_replica_for_reruns_and_reconnects(stack):
             await x.close()
 
     stclient.run(scenario(), 120)
-
-
-def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_page(stack, browser):
-    """Kill r1 (SIGKILL) with a page open on each replica: the r2 page keeps working without an error; the r1 page
-    is working again within 10 s, from a live replica, and says its session restarted."""
-    left, right = pinned_page(browser, stack, "r1"), pinned_page(browser, stack, "r2")
-    try:
-        url = stack.cfg.url + "/?noise=3"
-        open_explore(left, url)
-        open_explore(right, url)
-        assert (replica_of(left), replica_of(right)) == ("r1", "r2")
-        left.wait_for_timeout(500)
-
-        killed_at = time.monotonic()
-        stack.kill("r1")
-        slider_input(right, "noise").focus()
-        right.keyboard.press("ArrowRight")
-        wait_for_view(right, "sample", "noise_level", 4, timeout_ms=30_000)
-        assert not errors_on(right) and not right.problems, (errors_on(right), right.problems)
-        assert replica_of(right) == "r2"
-
-        left.get_by_text("This session restarted on another server process").wait_for(timeout=10_000)
-        left.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd => "
-                               "gd.layout && gd.layout.meta && gd.layout.meta.sample && gd.layout.meta.sample.noise_level === 3)",
-                               timeout=max(1_000, 10_000 - 1000 * (time.monotonic() - killed_at)))
-        back_in = time.monotonic() - killed_at
-        assert back_in <= 10.0, f"working again after {back_in:.1f} s"
-        assert not errors_on(left) and not left.problems, (errors_on(left), left.problems)
-        slider_input(left, "noise").focus()  # and it works: a rerun on its new replica
-        left.keyboard.press("ArrowRight")
-        wait_for_view(left, "sample", "noise_level", 4, timeout_ms=30_000)
-        print(f"r1 killed: its page was working again on {replica_of(left)} after {back_in:.1f} s")
-    finally:
-        left.context.close()
-        right.context.close()
 
 
 def choose(page, key: str, option: str) -> None:
@@ -246,8 +221,12 @@ def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offere
         first.get_by_text("tiny_from_r1 saved").wait_for(timeout=150_000)
         assert (stack.cfg.models / "tiny_from_r1.pt").is_file()
 
-        other.goto(stack.cfg.url + "/")
-        other.wait_for_selector(".skipsnn-chart .main-svg", timeout=90_000)
+        # the r2 session's next run lists the models folder again (its sidebar is the same on every page): a change
+        # of a Train page setting reruns the whole page, sidebar included
+        runs = script_runs(other)
+        slider_input(other, "train_noise").focus()
+        other.keyboard.press("ArrowRight")
+        rerun_done(other, runs)
         assert replica_of(other) == "r2"
         other.locator(".st-key-model_digits [role='combobox']").click()
         options = other.get_by_role("option").all_inner_texts()
@@ -258,3 +237,38 @@ def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offere
     finally:
         for page in (first, queued, other):
             page.context.close()
+
+
+def test_a_killed_replica_leaves_the_other_untouched_and_its_users_on_a_fresh_page(stack, browser):
+    """Kill r1 (SIGKILL) with a page open on each replica: the r2 page keeps working without an error; the r1 page
+    is working again within 10 s, from a live replica, and says its session restarted."""
+    left, right = pinned_page(browser, stack, "r1"), pinned_page(browser, stack, "r2")
+    try:
+        url = stack.cfg.url + "/?noise=3"
+        open_explore(left, url)
+        open_explore(right, url)
+        assert (replica_of(left), replica_of(right)) == ("r1", "r2")
+        left.wait_for_timeout(500)
+
+        killed_at = time.monotonic()
+        stack.kill("r1")
+        slider_input(right, "noise").focus()
+        right.keyboard.press("ArrowRight")
+        wait_for_view(right, "sample", "noise_level", 4, timeout_ms=30_000)
+        assert not errors_on(right) and not right.problems, (errors_on(right), right.problems)
+        assert replica_of(right) == "r2"
+
+        left.get_by_text("This session restarted on another server process").wait_for(timeout=10_000)
+        left.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(gd => "
+                               "gd.layout && gd.layout.meta && gd.layout.meta.sample && gd.layout.meta.sample.noise_level === 3)",
+                               timeout=max(1_000, 10_000 - 1000 * (time.monotonic() - killed_at)))
+        back_in = time.monotonic() - killed_at
+        assert back_in <= 10.0, f"working again after {back_in:.1f} s"
+        assert not errors_on(left) and not left.problems, (errors_on(left), left.problems)
+        slider_input(left, "noise").focus()  # and it works: a rerun on its new replica
+        left.keyboard.press("ArrowRight")
+        wait_for_view(left, "sample", "noise_level", 4, timeout_ms=30_000)
+        print(f"r1 killed: its page was working again on {replica_of(left)} after {back_in:.1f} s")
+    finally:
+        left.context.close()
+        right.context.close()

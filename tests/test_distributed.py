@@ -19,6 +19,9 @@ from skipsnn_core.data import FrameSpec
 from skipsnn_core.train import NoiseSpec, TrainConfig, evaluate, load_split, train
 from tests.conftest import NMNIST_DIR, copy_nmnist, missing
 
+# under pytest-xdist with --dist loadgroup the module stays in one worker, so its fixture's launches run once
+pytestmark = pytest.mark.xdist_group("distributed")
+
 ROOT = Path(__file__).resolve().parents[1]
 # a network small enough for seconds, lively enough that the gate starts closing in epoch 2 (train_open < 1)
 TRAIN = dict(dataset="nmnist", hidden=64, T=40, L=20, epochs=2, batch_size=4, lr=0.05, lam=2.0, shift=1, seed=3)

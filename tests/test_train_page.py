@@ -1,9 +1,11 @@
 """The Train page under AppTest: start, progress, stop, the saved checkpoint in the sidebar, the server's limit."""
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from skipsnn_core import load_checkpoint
@@ -16,12 +18,18 @@ WAIT = 180
 
 
 @pytest.fixture
-def models(tmp_path, monkeypatch) -> Path:
-    """A models folder of this test's own (so a board of its own) and the quick recipe shortened."""
+def models(tmp_path, monkeypatch) -> Iterator[Path]:
+    """A models folder of this test's own (so a board of its own) and the quick recipe shortened; one intra-op
+    thread, as the server sets before its first page (ui/warm.py): the run trains in a thread beside the script
+    runs, and two torch threads per process spun against them here (and against other processes on a loaded
+    machine) made a 2-epoch run take minutes instead of seconds."""
     folder = tmp_path / "models"
     monkeypatch.setenv("SKIPSNN_MODELS", str(folder))
     monkeypatch.setitem(train_mod.PRESETS, "quick", TINY)
-    return folder
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield folder
+    torch.set_num_threads(threads)
 
 
 def train_page() -> AppTest:

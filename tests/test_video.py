@@ -15,8 +15,10 @@ import pytest
 from tests.conftest import require_browser
 from tests.test_app import APP
 
-# one Chromium for the module's kaleido renders (plotly's to_image uses kaleido's server while it runs)
-pytestmark = pytest.mark.filterwarnings("ignore:The kopts argument is ignored if using a server")
+# one Chromium for the module's kaleido renders (plotly's to_image uses kaleido's server while it runs), and under
+# pytest-xdist with --dist loadgroup one worker for the module, so that server and the view start once
+pytestmark = [pytest.mark.filterwarnings("ignore:The kopts argument is ignored if using a server"),
+              pytest.mark.xdist_group("video")]
 
 ROOT = Path(__file__).resolve().parents[1]
 # a shipped checkpoint and a sample whose gate opens on the digit (steps 120-169) and stays shut on most noise
