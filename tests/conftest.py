@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -14,6 +17,12 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+# No test sees or writes the user's own models folder (~/.cache/skipsnn_explorer/models): every test process starts
+# with an empty one of its own, and the servers it starts inherit it; a test that needs a folder sets its own.
+_MODELS = tempfile.mkdtemp(prefix="skipsnn-test-models-")
+atexit.register(shutil.rmtree, _MODELS, ignore_errors=True)
+os.environ["SKIPSNN_MODELS"] = _MODELS  # skipsnn_core.roots.MODELS_ENV
 
 # Under pytest-xdist each worker gets its share of the cores for torch's own threads, not all of them each.
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -42,8 +51,6 @@ def nmnist_dir() -> Path:
 
 def copy_nmnist(source: Path, folder: Path, n: int) -> Path:
     """The first n shared recordings and their labels.csv rows, copied into a folder of their own."""
-    import shutil
-
     rows = (source / "labels.csv").read_text().splitlines()[1 : n + 1]
     for row in rows:
         name = row.split(",")[0]

@@ -98,7 +98,11 @@ def test_panels_show_their_thresholds_and_name_what_the_pointer_is_over():
     arrows = values(spec["data"][names.index("spike → next frame")]["x"])
     assert all(b == a + 1 for a, b in zip(arrows[0::3], arrows[1::3])), "each arrow runs from a spike at t to frame t + 1"
     rows = next(t for t in spec["data"] if t["type"] == "heatmap")
-    assert "hidden neuron %{customdata[0]}" in rows["hovertemplate"]
+    ids = [r[0] for r in rows["customdata"]]
+    spikes = trace.hidden_spikes[0].numpy()
+    assert sorted(ids) == np.flatnonzero(spikes.any(0)).tolist(), "one row per active neuron, its cell carrying its id"
+    for row, i in enumerate(ids[:5]):
+        assert rows["text"][row] == [f"hidden neuron {i}: {int(spikes[:, i].sum())} spikes, the first at t={int(spikes[:, i].argmax())}"]
 
 
 def test_forced_steps_carry_a_mark_and_a_hover_of_their_own_and_hover_names_the_frame_under_the_pointer():

@@ -84,6 +84,9 @@ export function draw(component) {
   const started = performance.now();
   const { data, parentElement, setStateValue } = component;
   const el = parentElement;
+  // The same figure again (e.g. the forced-open evidence after a threshold change, which a forced-open gate does not
+  // see): nothing to parse or redraw.
+  if (el.__still && el.__stillSpec === data.spec) return undefined;
   const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
   if (!spec.steps) return still(el, spec, data); // a figure with no cursor: drawn and updated in place, nothing more
   for (const k of ["offsets", "channels", "gate", "signal"]) spec.steps[k] = typed(spec.steps[k]);
@@ -212,8 +215,8 @@ function still(el, spec, data) {
     el.__still.className = "skipsnn-still";
     el.appendChild(el.__still);
   }
-  loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout,
-                                                        PLOTLY_CONFIG));
+  loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout, PLOTLY_CONFIG))
+    .then(() => { el.__stillSpec = data.spec; });
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
@@ -224,8 +227,8 @@ function listen(st) {
   const send = (xs) => { if (xs.length) st.setTriggerValue("edit", { t0: Math.min(...xs), t1: Math.max(...xs) }); };
   st.gd.on("plotly_click", (ev) => {
     send(gateSteps(ev && ev.points));
-    const row = ((ev && ev.points) || []).find((p) => p.data.type === "heatmap" && p.customdata); // a hidden raster row
-    if (row) st.setTriggerValue("neuron", Number(row.customdata[0]));
+    const row = ((ev && ev.points) || []).find((p) => p.data.type === "heatmap" && p.customdata !== undefined); // a hidden raster row
+    if (row) st.setTriggerValue("neuron", Number(row.customdata)); // the row's neuron id
   });
   st.gd.on("plotly_selected", (ev) => {
     send(gateSteps(ev && ev.points));
