@@ -156,14 +156,15 @@ export function draw(component) {
     if (page && window.ResizeObserver) new ResizeObserver(refit).observe(page);
   }
   const layout = st.fit ? scaled({ ...spec.figure.layout, height: fitHeight(st) }) : spec.figure.layout;
+  const t = place(st, st.t); // the cursor stays where it rests: drawn by the same Plotly.react as the new payload
   loadPlotly(data.plotly)
-    .then((Plotly) => Plotly.react(st.gd, spec.figure.data, layout, PLOTLY_CONFIG))
+    .then((Plotly) => Plotly.react(st.gd, withCursor(spec, t), layout, PLOTLY_CONFIG))
     .then(() => {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
       st.drawn = true;
       listen(st);
-      seek(st, st.t);
+      if (st.t !== t) seek(st, st.t); // it moved while the payload was drawn
       if (st.playing) play(st);
     })
     .catch((err) => { st.gd.textContent = "The chart could not be drawn: " + err.message; });
@@ -250,13 +251,34 @@ function playerKey(st, e, space = true) {
   return true;
 }
 
-function seek(st, t) {
-  const T = st.spec.steps.T;
-  st.t = Math.max(0, Math.min(T - 1, Math.round(t)));
-  const slider = st.bar.querySelector("input");
-  slider.value = String(st.t);
+// The cursor's traces at step t written into a copy of the figure's data (cursorFrame's attribute paths, such as
+// "marker.opacity"), so that one Plotly.react draws a new payload with the cursor in place, not a react and then
+// an animation.
+function withCursor(spec, t) {
+  const frame = cursorFrame(spec, t), data = spec.figure.data.slice();
+  frame.traces.forEach((i, k) => {
+    const trace = (data[i] = { ...data[i] });
+    for (const [path, value] of Object.entries(frame.data[k])) {
+      const keys = path.split(".");
+      let at = trace;
+      for (const key of keys.slice(0, -1)) at = at[key] = { ...(at[key] || {}) };
+      at[keys[keys.length - 1]] = value;
+    }
+  });
+  return data;
+}
+
+// The cursor at step t (within the run) in the player's slider, its label and the chart's data-cursor; returns t.
+function place(st, t) {
+  st.t = Math.max(0, Math.min(st.spec.steps.T - 1, Math.round(t)));
+  st.bar.querySelector("input").value = String(st.t);
   st.bar.querySelector("output").textContent = `t = ${st.t} ms`;
   st.gd.dataset.cursor = String(st.t);
+  return st.t;
+}
+
+function seek(st, t) {
+  place(st, t);
   if (!st.drawn || st.busy) return;
   st.busy = true;
   const frame = cursorFrame(st.spec, st.t);
