@@ -70,6 +70,7 @@ def test_load_move_gate_threshold_and_noise(page):
     cards2 = metric_texts(page)
     page.reload()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    idle(page)  # the run's cards too
     wait_for_view(page, "sample", "noise_level", 4, timeout_ms=60_000)
     assert slider_value(page, "noise") == 4 and slider_value(page, "theta") == round(theta0 + 0.4, 2)
     assert metric_texts(page) == cards2, "a reload shows the same numbers"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.browser import rerun_done, script_runs, still
+from bench.browser import still
 from tests.layout_boxes import CHART_TOPS, TEXT_BOXES, cut_off, overlaps
 
 # One worker runs this module and tests/test_browser.py (pytest-xdist loadgroup): they share its session server and
@@ -46,10 +46,9 @@ def measured(served, light):
         for name, (link, key) in PAGES.items():
             pg.set_viewport_size({"width": 1440, "height": 900})
             if name.startswith("tour ") and name != "tour 1":  # the Tour's Next, as a reader goes on: no page load
-                runs = script_runs(pg)
                 pg.get_by_role("button", name="Next").first.click()
-                rerun_done(pg, runs, 180_000)
-                pg.wait_for_function("(k) => new URLSearchParams(location.search).get('tour') === k", arg=name[5:], timeout=30_000)
+                pg.wait_for_function("(k) => new URLSearchParams(location.search).get('tour') === k", arg=name[5:],
+                                     timeout=180_000)  # the run that drew step k published its link
             else:
                 pg.goto(served + link)
             pg.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
@@ -125,6 +124,8 @@ INSPECTED = """() => document.querySelector('.st-key-why_neuron_chart .js-plotly
 
 
 def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, new_page):
+    from bench.browser import rerun_done, script_runs
+
     pg = new_page(1440, 900)
     try:
         pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
