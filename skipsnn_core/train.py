@@ -2,7 +2,7 @@
 
     python -m skipsnn_core.train --dataset digits --kind skipsnn --epochs 20 --out assets/digits_skipsnn.pt
     python -m skipsnn_core.train --dataset nmnist --data-dir ../shared/data/nmnist --kind snn ...
-    python -m skipsnn_core.train --preset quick --out quick.pt   # about a minute on a laptop CPU (README)
+    python -m skipsnn_core.train --preset quick --out quick.pt   # 2-3 minutes on a 2-core CPU (README)
     torchrun --nproc_per_node=2 -m skipsnn_core.train ...           # every core / GPU (README, "Training at scale")
 
 Every epoch draws fresh noise and signal starts: each sample's from a generator seeded by (seed, epoch,
@@ -72,8 +72,8 @@ class TrainConfig:
     out: str = "checkpoint.pt"
 
 
-# Recipes chosen by measurement (README, "Training"). quick: on the built-in digits, a 2-core laptop CPU trains it in
-# about a minute (framing included) to >= 90 % held-out accuracy with state updates <= 0.30; the gate stays open
+# Recipes chosen by measurement (README, "Train and evaluate"). quick: on the built-in digits, a 2-core CPU trains it in
+# 1.5-2.5 minutes (86-146 s over two rounds) to >= 90 % held-out accuracy with state updates <= 0.30; the gate stays open
 # for two epochs, then learns to close on the noise, which is what the Train page shows a class.
 PRESETS: dict[str, dict] = {
     "quick": dict(hidden=200, batch_size=32, epochs=8, lam=0.1, lr=2e-3),
@@ -526,7 +526,7 @@ def _parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = argparse.ArgumentParser(prog="python -m skipsnn_core.train", description="Train SkipSNN or the plain SNN.")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                   help="a measured recipe (quick: about a minute on a laptop CPU); the other flags override it")
+                   help="a measured recipe (quick: 2-3 minutes on a 2-core CPU); the other flags override it")
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--data-dir", default=None, help="local data folder (nmnist, dvsgesture, shd)")
     p.add_argument("--kind", choices=("skipsnn", "snn"), default=d.kind)
