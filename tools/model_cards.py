@@ -1,12 +1,15 @@
 """Measure every shipped checkpoint with the evaluate CLI and write the one source of its figures.
 
-    python3 tools/model_cards.py [--nmnist-dir ../shared/data/nmnist] [--sweep 0,1,2,3,4,6,8]
+    python3 tools/model_cards.py [--nmnist-dir ../shared/data/nmnist] [--sweep 0,1,2,3,4,6,8] [--nproc N]
 
 Writes ``assets/model_cards.json`` (read by the app's Model card page), renders
 ``assets/MODEL_CARDS.md`` from it and replaces the tables between the markers in README.md.
 Every figure comes from ``python3 -m skipsnn_core.evaluate ... --json`` run here, now; the NeuroBench
 figures from the same CLI with ``--neurobench`` at the reference noise level (needs the neurobench
 package: ``python3 -m pip install --no-deps -r requirements-neurobench.txt``).
+``--nproc N`` runs each evaluation under torchrun on N processes (every core, or every GPU): the batches are shared
+over the processes and the figures are the one-process figures (tests/test_distributed.py), so the cards name the
+one-process command.
 """
 
 from __future__ import annotations
@@ -26,22 +29,23 @@ from skipsnn_core.cards import (CARDS, NB_BEGIN, NB_END, README_BEGIN, README_EN
 from skipsnn_core.harness import require_neurobench  # noqa: E402
 
 
-def evaluate(path: Path, dataset: str, data_dir: str | None, *options: str) -> tuple[str, list[dict] | dict]:
-    cmd = [sys.executable, "-m", "skipsnn_core.evaluate", "--checkpoint", str(path.relative_to(ROOT)), "--dataset", dataset,
-           "--json", *options]
+def evaluate(path: Path, dataset: str, data_dir: str | None, *options: str, nproc: int = 1) -> tuple[str, list[dict] | dict]:
+    """The evaluate CLI's JSON for ``path`` and the one-process command that prints it; run under torchrun
+    (``--standalone``: its rendezvous on this machine) when ``nproc`` > 1."""
+    args = ["-m", "skipsnn_core.evaluate", "--checkpoint", str(path.relative_to(ROOT)), "--dataset", dataset, "--json", *options]
     if data_dir:
-        cmd += ["--data-dir", data_dir]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-    shown = " ".join(c if c != sys.executable else "python3" for c in cmd)
-    return shown, json.loads(out.stdout)
+        args += ["--data-dir", data_dir]
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"] if nproc > 1 else [sys.executable]
+    out = subprocess.run(launch + args, cwd=ROOT, capture_output=True, text=True, check=True)
+    return " ".join(["python3", *args]), json.loads(out.stdout)
 
 
-def card(path: Path, nmnist_dir: str, sweep: str) -> dict:
+def card(path: Path, nmnist_dir: str, sweep: str, nproc: int = 1) -> dict:
     meta = load_checkpoint(path, "cpu").meta
     dataset = meta["dataset"]
     data_dir = nmnist_dir if dataset == "nmnist" else None
-    command, rows = evaluate(path, dataset, data_dir, "--sweep", sweep)
-    nb_command, nb_row = evaluate(path, dataset, data_dir, "--noise-level", str(REFERENCE_LEVEL), "--neurobench")
+    command, rows = evaluate(path, dataset, data_dir, "--sweep", sweep, nproc=nproc)
+    nb_command, nb_row = evaluate(path, dataset, data_dir, "--noise-level", str(REFERENCE_LEVEL), "--neurobench", nproc=nproc)
     tc = meta.get("train_config", {})
     return {
         "sha256": sha256(path),
@@ -95,9 +99,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nmnist-dir", default="../shared/data/nmnist")
     ap.add_argument("--sweep", default="0,1,2,3,4,6,8")
+    ap.add_argument("--nproc", type=int, default=1, help="processes per evaluation, under torchrun (default 1: no torchrun)")
     args = ap.parse_args()
     require_neurobench()  # say so before minutes of work
-    cards = {path.name: card(path, args.nmnist_dir, args.sweep) for path in sorted((ROOT / "assets").glob("*.pt"))}
+    cards = {path.name: card(path, args.nmnist_dir, args.sweep, args.nproc) for path in sorted((ROOT / "assets").glob("*.pt"))}
     CARDS.write_text(json.dumps(cards, indent=1) + "\n")
     (ROOT / "assets" / "MODEL_CARDS.md").write_text(markdown(cards))
     readme = (ROOT / "README.md").read_text()
