@@ -197,6 +197,7 @@ def test_explore_by_keyboard_alone(served, new_page):
             inside.append(page.evaluate("() => document.activeElement.getAttribute('aria-label') || document.activeElement.innerText.slice(0, 30)"))
         assert any(label.strip() in ("Preset", "Digit") for label in inside), f"Tab inside the open Settings: {inside}"
         page.keyboard.press("Escape")
+        settled(page)  # leaving a Settings control may commit it: a rerun, which must be over before the player is used
         page.locator(".skipsnn-player input").focus()
         # the player, from the keyboard: the slider has focus now
         start = page.evaluate(CURSOR)
