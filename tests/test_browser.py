@@ -201,17 +201,14 @@ def test_the_network_at_work_is_on_the_first_screen(new_page, served, width, hei
     """Explore as a newcomer opens it (sidebar open, no scrolling): the events, gate and controller panels, the
     player, the prediction and the state updates all end above the fold."""
     pg = new_page(width, height)
-    try:
-        pg.goto(served + "/?sample=3&noise=1")
-        pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
-        idle(pg)
-        still(pg, 500)
-        bottoms = pg.evaluate(PANEL_BOTTOMS)
-        assert bottoms.pop("scrolled") == 0
-        late = {k: round(v) for k, v in bottoms.items() if v is None or v > height}
-        assert not late, f"below the fold at {width}x{height}: {late} (all: {bottoms})"
-    finally:
-        pg.close()
+    pg.goto(served + "/?sample=3&noise=1")
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
+    idle(pg)
+    still(pg, 500)
+    bottoms = pg.evaluate(PANEL_BOTTOMS)
+    assert bottoms.pop("scrolled") == 0
+    late = {k: round(v) for k, v in bottoms.items() if v is None or v > height}
+    assert not late, f"below the fold at {width}x{height}: {late} (all: {bottoms})"
 
 
 def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(new_page, served):
@@ -239,7 +236,6 @@ def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(ne
         "([a, b]) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
         ".find(d => d.name === 'gate').customdata; return g.slice(a, b + 1).every(c => c.startsWith('admitted')); }",
         arg=[a, b], timeout=60_000)
-    pg.close()
 
 
 ROW_POINT = """(row) => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
@@ -311,7 +307,6 @@ def test_presentation_mode_fits_one_projector_screen(new_page, served):
     link = pg.locator("[data-testid='stPopoverBody'] code").inner_text()
     assert link.startswith(served) and "present=1" in link, link
     assert pg.locator("[data-title='Share chart...']").count() == 0, "no modebar button that would send the data off the server"
-    pg.close()
 
 
 def test_drawing_a_digit_with_the_mouse_gets_a_prediction(page):

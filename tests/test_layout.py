@@ -127,19 +127,16 @@ def test_a_click_on_a_top_neuron_row_inspects_that_neuron(served, new_page):
     from bench.browser import rerun_done, script_runs
 
     pg = new_page(1440, 900)
-    try:
-        pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
-        pg.wait_for_selector(".st-key-why_top .js-plotly-plot .main-svg", timeout=180_000)
-        first = pg.evaluate(INSPECTED)
-        pg.locator(".st-key-why_top").scroll_into_view_if_needed()
-        still(pg, 500)
-        point = pg.evaluate(ROW_POINT)
-        assert first != f"Neuron {point['neuron']} up close", "the inspector starts on the top neuron, not the second"
-        runs = script_runs(pg)
-        pg.mouse.move(point["x"], point["y"])
-        pg.wait_for_timeout(150)  # plotly picks the hovered point
-        pg.mouse.click(point["x"], point["y"])
-        rerun_done(pg, runs)
-        pg.wait_for_function(f"() => ({INSPECTED})() === 'Neuron {point['neuron']} up close'", timeout=30_000)
-    finally:
-        pg.close()
+    pg.goto(served + "/why?sample=3&noise=1&start=120&step=148")
+    pg.wait_for_selector(".st-key-why_top .js-plotly-plot .main-svg", timeout=180_000)
+    first = pg.evaluate(INSPECTED)
+    pg.locator(".st-key-why_top").scroll_into_view_if_needed()
+    still(pg, 500)
+    point = pg.evaluate(ROW_POINT)
+    assert first != f"Neuron {point['neuron']} up close", "the inspector starts on the top neuron, not the second"
+    runs = script_runs(pg)
+    pg.mouse.move(point["x"], point["y"])
+    pg.wait_for_timeout(150)  # plotly picks the hovered point
+    pg.mouse.click(point["x"], point["y"])
+    rerun_done(pg, runs)
+    pg.wait_for_function(f"() => ({INSPECTED})() === 'Neuron {point['neuron']} up close'", timeout=30_000)
