@@ -87,6 +87,7 @@ export function draw(component) {
   // The same figure again (e.g. the forced-open evidence after a threshold change, which a forced-open gate does not
   // see): nothing to parse or redraw.
   if (el.__still && el.__stillSpec === data.spec) return undefined;
+  if (el.__still) return afterPaint(el, data); // a figure with no cursor, drawn before: updated once the page painted
   const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
   if (!spec.steps) return still(el, spec, data); // a figure with no cursor: drawn and updated in place, nothing more
   for (const k of ["offsets", "channels", "gate", "signal"]) spec.steps[k] = typed(spec.steps[k]);
@@ -217,7 +218,20 @@ function still(el, spec, data) {
     el.appendChild(el.__still);
   }
   loadPlotly(data.plotly).then((Plotly) => Plotly.react(el.__still, spec.figure.data, spec.figure.layout, PLOTLY_CONFIG))
-    .then(() => { el.__stillSpec = data.spec; });
+    .then(() => { el.__stillSpec = data.spec; el.__still.dataset.draws = String(Number(el.__still.dataset.draws || 0) + 1); });
+}
+
+// A new figure for a still chart already on the page, drawn once the browser is idle: a rerun that changes both
+// (a new noise level) paints the live chart first, not after this one's Plotly.react and the frames it holds up.
+// Only the newest figure is drawn. (Safari has no requestIdleCallback: a short timeout there.)
+const whenIdle = window.requestIdleCallback ? (f) => window.requestIdleCallback(f, { timeout: 300 }) : (f) => setTimeout(f, 50);
+function afterPaint(el, data) {
+  el.__stillNext = data;
+  whenIdle(() => {
+    if (el.__stillNext !== data) return; // a newer one came meanwhile
+    el.__stillNext = undefined;
+    still(el, JSON.parse(data.spec), data);
+  });
 }
 
 // Clicks and box selections on the gate panel go to Python as an "edit" (steps t0..t1), which forces them.
