@@ -171,3 +171,14 @@ def new_page(light):
     yield open_page
     for page in pages:
         page.close()
+
+
+@pytest.fixture(scope="session")
+def visits(app_url, light):
+    """Every page of the app opened once (tests/page_visits.py): what the accessibility and the layout tests read."""
+    if importlib.util.find_spec("axe_playwright_python") is None:
+        missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
+                "SKIPSNN_REQUIRE_BROWSER")
+    from tests.page_visits import visit_all
+
+    return visit_all(light, app_url)

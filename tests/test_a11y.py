@@ -1,27 +1,27 @@
 """Every page under axe-core's WCAG 2.2 A/AA rules, in a real browser, in its default state and after one
 interaction, in the light theme and (Explore) the dark one; and the Explore player by keyboard alone.
 
-One server, one browser and its light context for the session (the fixtures in tests/conftest.py). Skips with a reason when Chromium, Playwright or
-axe-playwright-python is missing, unless SKIPSNN_REQUIRE_BROWSER=1.
+One server, one browser and its light context for the session (the fixtures in tests/conftest.py); the pages'
+default states and interactions come from the session's one walk through the pages (tests/page_visits.py), which
+the layout tests read too. Skips with a reason when Chromium, Playwright or axe-playwright-python is missing, unless
+SKIPSNN_REQUIRE_BROWSER=1.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from pathlib import Path
 
 import pytest
 
-from bench.browser import idle, slider_input
 from tests.conftest import missing
+from tests.page_visits import PAGES, readable, settled, violations
 
-# One worker runs the whole module (pytest-xdist loadgroup), on its session server and browser context
-# (tests/conftest.py); the other browser modules go to another.
-pytestmark = pytest.mark.xdist_group("browser-a")
+# One worker runs every browser module (pytest-xdist loadgroup), on its session server and browser context, and
+# their one walk through the pages (tests/conftest.py, tests/page_visits.py).
+pytestmark = pytest.mark.xdist_group("browser")
 
 ROOT = Path(__file__).resolve().parents[1]
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
 
 
@@ -33,77 +33,13 @@ def served(app_url):
     return app_url
 
 
-def settled(page, timeout_ms: float = 120_000) -> None:
-    """The page's script has run and its charts are drawn (Plotly's SVG is in the page)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
-    idle(page, timeout_ms)
-    page.wait_for_timeout(400)  # a chart's fonts and transitions (axe reads the painted colours)
-
-
-def violations(page) -> list[dict]:
-    """axe-core's violations of the WCAG tags on the page as it is now. axe-core is the copy inside
-    axe-playwright-python, put into the page once (it stays across Streamlit's reruns); only violations are
-    collected and sent back, not every rule that passed."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(axe_source())
-    return page.evaluate("(options) => axe.run(document, options).then(r => r.violations)",
-                         {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]})
-
-
-@functools.cache
-def axe_source() -> str:
-    import axe_playwright_python
-
-    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-
-
-def readable(found: list[dict]) -> str:
-    lines = []
-    for v in found:
-        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
-        for node in v["nodes"][:6]:
-            lines.append(f"    {node['target']}: {node['html'][:140]}")
-            lines.append(f"        {node.get('failureSummary', '').strip().splitlines()[-1][:220]}")
-    return "\n".join(lines)
-
-
-def interact(page, path: str) -> None:
-    """One thing a user does on the page: move a slider (or, where there is none, press a button or open a panel)."""
-    if path == "":
-        slider_input(page, "theta").focus()
-        page.keyboard.press("ArrowRight")
-    elif path == "tour":
-        page.get_by_role("button", name="Next").first.click()
-    elif path == "model_card":
-        page.get_by_text("All metadata").click()
-    elif path == "train":
-        page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
-        page.keyboard.press("ArrowRight")
-    elif path == "sweep?n=60":  # another sweep would cost seconds: point at the chart, its hover label opens
-        page.locator(".st-key-sweep_chart .js-plotly-plot").hover()
-    else:
-        page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first.focus()
-        page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(300)
-    settled(page)
-
-
-# app_script.py's navigation, in its order; the Sweeps page over 60 digits (its default, all 360, draws the same page
-# from a sweep that takes seconds longer)
-PAGES = ["", "tour", "why", "compare", "sweep?n=60", "train", "model_card"]
-
-
-@pytest.mark.parametrize("path", PAGES, ids=["explore", "tour", "why", "compare", "sweep", "train", "model_card"])
-def test_every_page_passes_axe_before_and_after_one_interaction(served, new_page, path):
-    page = new_page(1440, 900)
-    page.goto(f"{served}/{path}")
-    settled(page)
-    found = violations(page)
-    assert not found, f"/{path}, default state:\n{readable(found)}"
-    interact(page, path)
-    found = violations(page)
-    assert not found, f"/{path}, after one interaction:\n{readable(found)}"
+@pytest.mark.parametrize("name", list(PAGES), ids=[n.replace(" ", "_") for n in PAGES])
+def test_every_page_passes_axe_before_and_after_one_interaction(visits, name):
+    visit = visits[name]
+    if visit.error:
+        raise visit.error
+    assert not visit.axe_before, f"{name} ({PAGES[name][0]}), default state:\n{readable(visit.axe_before)}"
+    assert not visit.axe_after, f"{name} ({PAGES[name][0]}), after one interaction:\n{readable(visit.axe_after)}"
 
 
 def test_explore_in_the_dark_theme_passes_axe_and_its_charts_follow(served, new_page):

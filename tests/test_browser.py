@@ -14,7 +14,7 @@ from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, 
 
 # One worker runs this module and tests/test_layout.py (pytest-xdist loadgroup): they share its session server and
 # browser context (tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("browser-b")
+pytestmark = pytest.mark.xdist_group("browser")
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 

@@ -191,30 +191,40 @@ def train_page(browser, stack, replica: str):
     return page
 
 
-def start_tiny_training(page, name: str) -> None:
-    """One epoch of the smallest network (as a user sets it: Home on both sliders), saved under ``name``."""
-    for key in ("train_epochs", "train_hidden"):
+def set_tiny_training(page, name: str) -> None:
+    """One epoch of the smallest network on the first 300 training digits (as a user sets it: Home on the epochs and
+    neurons sliders, the second choice of digits), saved under ``name``: ready for a press of Start."""
+    for key in ("train_epochs", "train_hidden", "train_limit"):
         slider_input(page, key).focus()
         page.keyboard.press("Home")
         idle(page)
+    slider_input(page, "train_limit").focus()
+    page.keyboard.press("ArrowRight")  # Training digits: 100 -> 300, long enough for the queue to be seen
+    idle(page)
     page.locator(".st-key-train_name input").fill(name)
     page.locator(".st-key-train_name input").press("Enter")
     idle(page)
+
+
+def start(page) -> None:
     page.get_by_role("button", name="Start training").click()
 
 
 def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offered_on_the_other(stack, browser):
     """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
     one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
-    session on r2."""
+    session on r2. Every page is set up before the first run starts, so the queue is seen while that run lasts."""
     first, queued, other = (train_page(browser, stack, r) for r in ("r1", "r1", "r2"))
     try:
-        start_tiny_training(first, "tiny_from_r1")
-        first.get_by_text("Epoch 1 of 1").wait_for(timeout=60_000)
-        start_tiny_training(queued, "tiny_queued")
+        for page, name in ((first, "tiny_from_r1"), (queued, "tiny_queued"), (other, "tiny_from_r2")):
+            set_tiny_training(page, name)
+        start(first)
+        first.get_by_text("Preparing the frames").or_(first.get_by_text("Epoch 1 of 1")).first.wait_for(timeout=60_000)
+        start(queued)
         queued.get_by_text("Waiting for a free slot").wait_for(timeout=30_000)
         queued.get_by_text("number 1 in the queue").wait_for(timeout=5_000)
-        start_tiny_training(other, "tiny_from_r2")  # another replica: another board, its own limit
+        assert not first.get_by_text("tiny_from_r1 saved").count(), "the queue was seen while the first run lasted"
+        start(other)  # another replica: another board, its own limit
         other.get_by_text("Preparing the frames").or_(other.get_by_text("Epoch 1 of 1")).first.wait_for(timeout=30_000)
         for page in (queued, other):  # neither is needed further; stopping leaves the CPU to the first run
             page.get_by_role("button", name="Stop").click()

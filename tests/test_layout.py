@@ -1,7 +1,8 @@
 """Layout in a real browser: no chart text over another at three screen sizes, and the main chart above the fold.
 
 Every page (Explore, each Tour step, reached by its Next button, Why, Compare, Sweeps, Train, Model card) is opened once at 1440×900 and then
-resized to 1280×720 and 1920×1080 (the charts re-lay themselves out on resize, as they do for a user). At each size,
+resized to 1280×720 and 1920×1080 (the charts re-lay themselves out on resize, as they do for a user), in the session's
+one walk through the pages (tests/page_visits.py). At each size,
 the client rects of every Plotly text (titles, subplot titles and other annotations, axis titles, colour-bar titles,
 legend entries and legend boxes) are collected per chart; no two may intersect by more than 1 px, and none may
 reach outside its chart (cut off). The session's server and Chromium (tests/conftest.py) serve the whole module.
@@ -12,22 +13,14 @@ from __future__ import annotations
 import pytest
 
 from bench.browser import still
-from tests.layout_boxes import CHART_TOPS, TEXT_BOXES, cut_off, overlaps
+from tests.layout_boxes import cut_off, overlaps
+from tests.page_visits import SIZES, TOUR_STEPS
 
-# One worker runs this module and tests/test_browser.py (pytest-xdist loadgroup): they share its session server and
-# browser context (tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("browser-b")
+# One worker runs every browser module (pytest-xdist loadgroup): they share its session server, its browser context
+# and its one walk through the pages (tests/conftest.py, tests/page_visits.py), which the accessibility tests read too.
+pytestmark = pytest.mark.xdist_group("browser")
 
-SIZES = ((1440, 900), (1280, 720), (1920, 1080))
-PAGES = {  # name: (link, the main chart's Streamlit key)
-    "explore": ("/", "explorer_chart"),
-    **{f"tour {k}": (f"/tour?tour={k}", "tour_chart" if k == 4 else "tour_fig") for k in range(1, 9)},
-    "why": ("/why", "why_chart"),
-    "compare": ("/compare?b_theta=0.8", "compare_chart"),
-    "sweeps": ("/sweep?n=60", "sweep_chart"),
-    "model card": ("/model_card", "sweep_chart"),
-}
-FOLD = {"why", "compare", *(f"tour {k}" for k in range(1, 9))}  # pages whose main chart must start above the fold
+FOLD = {"why", "compare", *(f"tour {k}" for k in range(1, TOUR_STEPS + 1))}  # main chart must start above the fold
 EXPLORER_OWNED = {"explorer_chart", "tour_chart"}  # the Explorer chart (figures/explorer.py): its own issue, see below
 
 
@@ -38,60 +31,18 @@ def served(app_url):
 
 
 @pytest.fixture(scope="module")
-def measured(served, light):
-    """{page: {(w, h): text boxes}} and {page: main chart's top at 1440×900}, measured once for the module."""
-    pg = light.new_page()
+def measured(visits):
+    """{page: {(w, h): text boxes}} and {page: main chart's top at 1440×900}, from the session's walk through the
+    pages; a page whose visit failed fails here with its error."""
     boxes, tops = {}, {}
-    try:
-        for name, (link, key) in PAGES.items():
-            pg.set_viewport_size({"width": 1440, "height": 900})
-            if name.startswith("tour ") and name != "tour 1":  # the Tour's Next, as a reader goes on: no page load
-                pg.get_by_role("button", name="Next").first.click()
-                pg.wait_for_function("(k) => new URLSearchParams(location.search).get('tour') === k", arg=name[5:],
-                                     timeout=180_000)  # the run that drew step k published its link
-            else:
-                pg.goto(served + link)
-            pg.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
-            still(pg, 500, 180_000)
-            tops[name] = pg.evaluate(CHART_TOPS).get(key)
-            for w, h in SIZES:
-                if (w, h) != (1440, 900):
-                    pg.set_viewport_size({"width": w, "height": h})
-                    still(pg, 400)
-                boxes.setdefault(name, {})[(w, h)] = pg.evaluate(TEXT_BOXES)
-        boxes["train"] = train_boxes(pg, served)
-    finally:
-        pg.close()
+    for visit in visits.values():
+        if visit.error:
+            raise visit.error
+        boxes.update(visit.boxes)
+        tops.update(visit.tops)
+    assert set(boxes) >= {"explore", "why", "compare", "sweeps", "model card", "train",
+                          *(f"tour {k}" for k in range(1, TOUR_STEPS + 1))}, sorted(boxes)
     return boxes, tops
-
-
-def train_boxes(pg, served: str) -> dict:
-    """The Train page draws charts only for a run: start the smallest one (1 epoch, 50 neurons, 100 digits) and measure its
-    curves and gate figure once the epoch is done (the checkpoint goes to the server's own temporary folder)."""
-    pg.set_viewport_size({"width": 1440, "height": 900})
-    pg.goto(served + "/train")
-    pg.get_by_role("button", name="Start training").wait_for(timeout=120_000)
-    still(pg, 300)
-    epochs = pg.locator('.st-key-train_epochs input[type="range"]').first
-    epochs.focus()
-    pg.keyboard.press("Home")  # 1 epoch
-    hidden = pg.locator('.st-key-train_hidden input[type="range"]').first
-    hidden.focus()
-    pg.keyboard.press("Home")  # 50 hidden neurons
-    digits = pg.locator('.st-key-train_limit input[type="range"]').first
-    digits.focus()
-    pg.keyboard.press("Home")  # the first 100 training digits: the epoch takes seconds, the figures are the same kind
-    still(pg, 300)
-    pg.get_by_role("button", name="Start training").click()
-    # measured once the run is done and saved: while it lasts the page redraws itself every second
-    pg.get_by_role("button", name="Open in Explore").wait_for(timeout=300_000)
-    pg.wait_for_selector(".st-key-train_gate .js-plotly-plot .main-svg", timeout=60_000)
-    found = {}
-    for w, h in SIZES:
-        pg.set_viewport_size({"width": w, "height": h})
-        still(pg, 400)
-        found[(w, h)] = pg.evaluate(TEXT_BOXES)
-    return found
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
