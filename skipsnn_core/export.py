@@ -30,7 +30,7 @@ from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS, DataError, Framed
 from .explore import Sample, SampleSpec, ViewOptions, make_sample, parse_edits, run_trace
 from .model import Readout, SkipSNN, Trace
-from .video import Progress, VideoOptions, to_video
+from .video import Progress, VideoOptions, kaleido_png, to_video
 
 FORMATS = (".html", ".npz", ".png", ".csv", ".mp4", ".gif")
 
@@ -95,10 +95,8 @@ def to_png(e: Exported) -> bytes:
         import kaleido  # noqa: F401  (only to say clearly when it is missing)
     except ImportError:
         raise RuntimeError("PNG export needs kaleido (pip install kaleido) and a Chrome or Chromium it can find") from None
-    import plotly.graph_objects as go
-
     figure, _ = explorer_base(e.sample, e.trace, e.classes, meta=e.settings, edits=edits_of(e))
-    return go.Figure(figure).to_image(format="png", width=1600, height=900, scale=2)
+    return kaleido_png(figure, 1600, 900, scale=2)
 
 
 def to_mp4(e: Exported, options: VideoOptions = VideoOptions(), progress: Progress | None = None) -> bytes:

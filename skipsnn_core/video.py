@@ -189,14 +189,31 @@ def video_figure(sample: Sample, trace: Trace, classes, settings: dict, options:
     return figure, cursor
 
 
+# kaleido 1.5 sometimes runs its render in a page whose script has not defined kaleido_scopes yet (seen here once in
+# a parallel test run, with every core busy: "ReferenceError: kaleido_scopes is not defined"); the same render again
+# works. Only that error is tried again, at most twice; any other is the caller's to report.
+KALEIDO_RACE = "kaleido_scopes is not defined"
+
+
+def kaleido_png(figure: dict, width: int, height: int, scale: float = 1) -> bytes:
+    """The figure (a plain dict) as PNG bytes from kaleido."""
+    import plotly.io
+
+    for attempt in range(3):
+        try:
+            return plotly.io.to_image(figure, format="png", width=width, height=height, scale=scale, validate=False)
+        except Exception as e:  # kaleido's errors are not one type
+            if KALEIDO_RACE not in str(e) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @lru_cache(maxsize=4)
 def _render(figure_json: str, width: int, height: int) -> bytes:
     """One kaleido render, kept: the MP4 and the GIF of one view share it."""
     import json
 
-    import plotly.io
-
-    return plotly.io.to_image(json.loads(figure_json), format="png", width=width, height=height, scale=1, validate=False)
+    return kaleido_png(json.loads(figure_json), width, height)
 
 
 def render_base(figure: dict, options: VideoOptions) -> np.ndarray:

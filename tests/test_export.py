@@ -98,3 +98,35 @@ def test_bad_export_requests_are_clear(tmp_path):
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
     done = export(tmp_path / "v.pdf")
     assert done.returncode == 2 and "unknown format" in done.stderr
+
+
+def test_kaleido_is_tried_again_only_after_its_known_start_up_race(monkeypatch):
+    """kaleido 1.5's "kaleido_scopes is not defined" (a render in a page not ready yet) is tried again, at most
+    twice; any other error is raised at once."""
+    import plotly.io
+
+    from skipsnn_core.video import KALEIDO_RACE, kaleido_png
+
+    calls = []
+
+    def flaky(figure, **kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise RuntimeError(f"error: ReferenceError: {KALEIDO_RACE}")
+        return b"png"
+
+    monkeypatch.setattr(plotly.io, "to_image", flaky)
+    assert kaleido_png({"data": []}, 10, 20, scale=2) == b"png" and len(calls) == 3
+    assert calls[0] == {"format": "png", "width": 10, "height": 20, "scale": 2, "validate": False}
+
+    calls.clear()
+    monkeypatch.setattr(plotly.io, "to_image", lambda figure, **kw: calls.append(kw) or (_ for _ in ()).throw(RuntimeError(KALEIDO_RACE)))
+    with pytest.raises(RuntimeError, match=KALEIDO_RACE):
+        kaleido_png({"data": []}, 10, 20)
+    assert len(calls) == 3, "three tries in all"
+
+    calls.clear()
+    monkeypatch.setattr(plotly.io, "to_image", lambda figure, **kw: calls.append(kw) or (_ for _ in ()).throw(ValueError("no Chrome")))
+    with pytest.raises(ValueError, match="no Chrome"):
+        kaleido_png({"data": []}, 10, 20)
+    assert len(calls) == 1, "another error is not tried again"
