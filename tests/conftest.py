@@ -13,7 +13,6 @@ from typing import NoReturn
 
 import numpy as np
 import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -24,8 +23,11 @@ _MODELS = tempfile.mkdtemp(prefix="skipsnn-test-models-")
 atexit.register(shutil.rmtree, _MODELS, ignore_errors=True)
 os.environ["SKIPSNN_MODELS"] = _MODELS  # skipsnn_core.roots.MODELS_ENV
 
-# Under pytest-xdist each worker gets its share of the cores for torch's own threads, not all of them each.
+# Under pytest-xdist each worker gets its share of the cores for torch's own threads, not all of them each. (torch is
+# imported where it is used: the xdist controller, which loads this file but runs no test, never loads it.)
 if os.environ.get("PYTEST_XDIST_WORKER"):
+    import torch
+
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
 NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / "data" / "nmnist"))
@@ -67,12 +69,16 @@ def nmnist_signals(nmnist_dir):
 
     ds = NMNISTFolder(nmnist_dir, "test")
     picked = [ds[i] for i in range(4)]
+    import torch
+
     x = np.stack([frames(e, ds.sensor_size) for e, _ in picked])
     return torch.from_numpy(x).float(), [lab for _, lab in picked]
 
 
 @pytest.fixture
-def gen() -> torch.Generator:
+def gen() -> "torch.Generator":
+    import torch
+
     return torch.Generator().manual_seed(7)
 
 

@@ -133,8 +133,12 @@ def live() -> None:
         return
     snap = mine.snapshot()
     render(snap)
-    if busy and snap.state not in ACTIVE:
-        st.rerun(scope="app")  # the run ended: enable the controls, list the new checkpoint in the sidebar
+    # The first time this session sees its run ended, the whole page runs again: the controls come back and the
+    # sidebar lists the new checkpoint. Not only when this run began busy: the sidebar is drawn before this page, so
+    # a run that ended in between (file saved, then `busy` False) would otherwise leave it unlisted there.
+    if snap.state not in ACTIVE and st.session_state.get("train_seen_end") != snap.id:
+        st.session_state["train_seen_end"] = snap.id
+        st.rerun(scope="app")
 
 
 live()
