@@ -109,10 +109,16 @@ WAIT_FOR_VIEW = """([group, key, value]) => Array.from(document.querySelectorAll
 PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 
+# Counted from the mutation records, not from the attribute as it is when the observer's callback runs: a fast run
+# can start and end before the callback, and then the attribute already reads notRunning again (a run was missed so).
+# Each record holds the value before its change; the value after it is the next record's old value, or the current one.
 COUNT_RUNS = """() => { if (window.__scriptRuns !== undefined) return; window.__scriptRuns = 0;
     const app = document.querySelector('[data-testid="stApp"]');
-    new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__scriptRuns++; })
-        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+    new MutationObserver((records) => records.forEach((r, i) => {
+        const after = i + 1 < records.length ? records[i + 1].oldValue : app.dataset.testScriptState;
+        if (after === 'running' && r.oldValue !== 'running') window.__scriptRuns++; }))
+        .observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']}); }"""
+
 RUN_DONE = """(n) => window.__scriptRuns > n
     && document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'"""
 

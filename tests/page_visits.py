@@ -3,7 +3,8 @@
 Both test modules read the same pages, and a page load is the dearest thing a browser test does here (seconds
 each, on two shared cores), so each page is opened once and everything both modules check is taken from it, in
 this order: axe-core's violations in the page's default state; the text boxes of every chart at 1440×900,
-1280×720 and 1920×1080 and where its main chart starts; then one interaction a user makes there and axe-core
+1280×720 and 1920×1080 and where its main chart starts (Explore: where its first screen ends, at 1440×900 and
+1280×720, for tests/test_browser.py); then one interaction a user makes there and axe-core
 again. The Tour is walked by its Next button (its Next is the Tour's interaction); the Train page's interaction
 is the first of the settings a small run needs, whose charts are then measured once the run is done.
 
@@ -37,6 +38,22 @@ PAGES = {
 }
 LAYOUT_LINKS = {"compare": "/compare?b_theta=0.8"}  # measured for layout on this link instead of the default one
 TOUR_STEPS = 8
+FIRST_SCREEN = ((1440, 900), (1280, 720))  # Explore's first screen is measured at these sizes
+
+# Where Explore's first screen ends: the bottoms of its events, gate and controller panels, of the player and of the
+# Prediction and State updates cards, and how far the main block is scrolled (tests/test_browser.py reads them).
+PANEL_BOTTOMS = """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
+    const fl = gd._fullLayout, box = gd.getBoundingClientRect(), out = {};
+    for (const name of ['events per frame', 'gate', 'controller u']) {
+        const tr = gd._fullData.find(d => d.name === name), ya = fl['yaxis' + tr.yaxis.slice(1)];
+        out[name] = box.top + ya._offset + ya._length; }
+    const cards = {};
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+        cards[m.querySelector('[data-testid="stMetricLabel"]').innerText.trim()] ??= m.getBoundingClientRect().bottom; }
+    out.player = document.querySelector('.skipsnn-player').getBoundingClientRect().bottom;
+    out.prediction = cards['Prediction']; out.updates = cards['State updates'];
+    out.scrolled = document.querySelector('[data-testid="stMain"]').scrollTop;
+    return out; }"""
 
 
 @dataclass
@@ -48,6 +65,7 @@ class Visit:
     axe_after: list = field(default_factory=list)
     boxes: dict = field(default_factory=dict)  # name ("tour 3", "train", ...) -> {(w, h): boxes}
     tops: dict = field(default_factory=dict)  # name -> main chart's top at 1440x900
+    first_screen: dict = field(default_factory=dict)  # (w, h) -> PANEL_BOTTOMS (Explore only)
     error: BaseException | None = None
 
 
@@ -76,9 +94,10 @@ def violations(page) -> list[dict]:
                          {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]})
 
 
-def measure(page, key: str | None) -> tuple[dict, float | None]:
+def measure(page, key: str | None, visit: Visit | None = None) -> tuple[dict, float | None]:
     """The charts' text boxes at each size (the page opened at 1440×900 and resized, as a user's window is) and the
-    main chart's top at 1440×900; back at 1440×900 afterwards."""
+    main chart's top at 1440×900; back at 1440×900 afterwards. Given the Explore page's ``visit``, its first screen
+    at the sizes of FIRST_SCREEN too."""
     if key:
         page.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
     still(page, 500, 180_000)
@@ -89,6 +108,8 @@ def measure(page, key: str | None) -> tuple[dict, float | None]:
             page.set_viewport_size({"width": w, "height": h})
             still(page, 400)
         boxes[(w, h)] = page.evaluate(TEXT_BOXES)
+        if visit is not None and (w, h) in FIRST_SCREEN:
+            visit.first_screen[(w, h)] = page.evaluate(PANEL_BOTTOMS)
     page.set_viewport_size({"width": 1440, "height": 900})
     still(page, 300)
     return boxes, top
@@ -152,7 +173,7 @@ def visit_all(context, base_url: str) -> dict[str, Visit]:
                 visit.axe_before = violations(page)
                 measured = "tour 1" if name == "tour" else name
                 if name not in LAYOUT_LINKS and name != "train":  # the Train page's charts come with a run, later
-                    visit.boxes[measured], visit.tops[measured] = measure(page, key)
+                    visit.boxes[measured], visit.tops[measured] = measure(page, key, visit if name == "explore" else None)
                 interact(page, how)
                 visit.axe_after = violations(page)
                 if name in LAYOUT_LINKS:  # measured on a link of its own

@@ -182,30 +182,15 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     assert page.problems == [] and page.outside == []
 
 
-PANEL_BOTTOMS = """() => { const gd = document.querySelector('.st-key-explorer_chart .js-plotly-plot');
-    const fl = gd._fullLayout, box = gd.getBoundingClientRect(), out = {};
-    for (const name of ['events per frame', 'gate', 'controller u']) {
-        const tr = gd._fullData.find(d => d.name === name), ya = fl['yaxis' + tr.yaxis.slice(1)];
-        out[name] = box.top + ya._offset + ya._length; }
-    const cards = {};
-    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-        cards[m.querySelector('[data-testid="stMetricLabel"]').innerText.trim()] ??= m.getBoundingClientRect().bottom; }
-    out.player = document.querySelector('.skipsnn-player').getBoundingClientRect().bottom;
-    out.prediction = cards['Prediction']; out.updates = cards['State updates'];
-    out.scrolled = document.querySelector('[data-testid="stMain"]').scrollTop;
-    return out; }"""
-
-
 @pytest.mark.parametrize("width,height", [(1440, 900), (1280, 720)])
-def test_the_network_at_work_is_on_the_first_screen(new_page, served, width, height):
-    """Explore as a newcomer opens it (sidebar open, no scrolling): the events, gate and controller panels, the
-    player, the prediction and the state updates all end above the fold."""
-    pg = new_page(width, height)
-    pg.goto(served + "/?sample=3&noise=1")
-    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
-    idle(pg)
-    still(pg, 500)
-    bottoms = pg.evaluate(PANEL_BOTTOMS)
+def test_the_network_at_work_is_on_the_first_screen(visits, width, height):
+    """Explore as a newcomer opens it (its default link, sidebar open, no scrolling), from the session's walk through
+    the pages (tests/page_visits.py): the events, gate and controller panels, the player, the prediction and the
+    state updates all end above the fold."""
+    visit = visits["explore"]
+    if visit.error:
+        raise visit.error
+    bottoms = dict(visit.first_screen[(width, height)])
     assert bottoms.pop("scrolled") == 0
     late = {k: round(v) for k, v in bottoms.items() if v is None or v > height}
     assert not late, f"below the fold at {width}x{height}: {late} (all: {bottoms})"
