@@ -100,18 +100,18 @@ def measure(page, key: str | None, visit: Visit | None = None) -> tuple[dict, fl
     at the sizes of FIRST_SCREEN too."""
     if key:
         page.wait_for_selector(f".st-key-{key} .js-plotly-plot .main-svg", timeout=180_000)
-    still(page, 500, 180_000)
+    # 300 ms with nothing moved: plotly.js re-lays a chart out within ~100 ms of a resize
+    still(page, 300, 180_000)
     top = page.evaluate(CHART_TOPS).get(key) if key else None
     boxes = {}
     for w, h in SIZES:
         if (w, h) != (1440, 900):
             page.set_viewport_size({"width": w, "height": h})
-            still(page, 400)
+            still(page, 300)
         boxes[(w, h)] = page.evaluate(TEXT_BOXES)
         if visit is not None and (w, h) in FIRST_SCREEN:
             visit.first_screen[(w, h)] = page.evaluate(PANEL_BOTTOMS)
-    page.set_viewport_size({"width": 1440, "height": 900})
-    still(page, 300)
+    page.set_viewport_size({"width": 1440, "height": 900})  # what comes next waits for its own run and redraw
     return boxes, top
 
 
