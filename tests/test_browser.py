@@ -133,7 +133,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
     idle(page)
     before = metric_texts(page)
     admitted = page.evaluate("() => document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
-                             ".find(d => d.name === 'gate').customdata.slice(124, 142).filter(c => c === 'admitted').length")
+                             ".find(d => d.name === 'gate').customdata[0].slice(124, 142).filter(c => c === 'admitted').length")
     brush, value = ("force closed", 0) if admitted >= 9 else ("force open", 1)  # whichever changes these frames
     edits_menu = page.locator(".st-key-edits_menu button").first
     edits_menu.click()  # the brush and undo/clear live one click away, in the toolbar's Edits popover
@@ -164,7 +164,7 @@ def test_clicking_the_gate_forces_frames_and_the_link_keeps_them(page, served):
         forced = edits_override(parse_edits(edits, 300), 300)
         page.wait_for_function(  # the chart redrawn with the edit (the layout above it may have moved): then the next click
             "(want) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
-            ".find(d => d.name === 'gate').customdata; return want.every(([t, v]) => g[t].startsWith('admitted') === (v === 1)); }",
+            ".find(d => d.name === 'gate').customdata[0]; return want.every(([t, v]) => g[t].startsWith('admitted') === (v === 1)); }",
             arg=[[t, int(v)] for t, v in enumerate(forced.tolist()) if v >= 0], timeout=60_000)
         rerun_done(page, runs)
     runs = parse_edits(edits, 300)
@@ -219,7 +219,7 @@ def test_a_box_drag_on_a_freshly_loaded_chart_forces_the_steps_and_draws_them(ne
     a, b, _ = runs[0]
     pg.wait_for_function(  # drawn: every step of the edit is admitted in the redrawn gate
         "([a, b]) => { const g = document.querySelector('.st-key-explorer_chart .js-plotly-plot')._fullData"
-        ".find(d => d.name === 'gate').customdata; return g.slice(a, b + 1).every(c => c.startsWith('admitted')); }",
+        ".find(d => d.name === 'gate').customdata[0]; return g.slice(a, b + 1).every(c => c.startsWith('admitted')); }",
         arg=[a, b], timeout=60_000)
 
 

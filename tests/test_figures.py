@@ -116,7 +116,9 @@ def test_forced_steps_carry_a_mark_and_a_hover_of_their_own_and_hover_names_the_
     marks = by_name["forced by you"]
     assert values(marks["x"]) == [*range(60, 76), *range(130, 141)]
     assert marks["marker"]["symbol"] == ["triangle-down"] * 16 + ["x-thin-open"] * 11, "open and closed marked apart"
-    gate = list(by_name["gate"]["customdata"])
+    assert by_name["gate"]["type"] == "heatmap" and by_name["gate steps"]["visible"] is False, \
+        "the gate's hover is one row of cells; its markers (for a box drag) are hidden until Select steps"
+    gate = list(by_name["gate"]["customdata"][0])  # one row of hover cells, a step each
     assert gate[65] == "admitted (forced open by you)" and gate[135] == "skipped (forced closed by you)"
     assert not any("by you" in c for c in gate[:60] + gate[76:130] + gate[141:]), "the controller's own steps say nothing"
     plain = explorer_figure(sample, trace, CLASSES).to_dict()

@@ -120,7 +120,7 @@ def test_the_example_notebook_runs_top_to_bottom(model):
     widget = next(s["state"] for s in states.values() if s["model_name"] == "AnyModel")
     assert widget["threshold"] == 0.4, "the threshold set from code reached the front end"
     gate = next(d for d in json.loads(widget["payload"])["figure"]["data"] if d.get("name") == "gate")
-    assert gate["customdata"].count("admitted") == admitted, "the payload the widget holds is the run printed"
+    assert gate["customdata"][0].count("admitted") == admitted, "the payload the widget holds is the run printed"
     assert len(json.dumps(widget)) < 1_000_000, "the saved state holds the payload, not plotly.js (4.8 MB)"
 
 
@@ -152,7 +152,7 @@ if (widget.initialize) await widget.initialize({ model: window.model });
 widget.render({ model: window.model, el: document.getElementById("root") });
 </script></body></html>"""
 GD = "document.querySelector('#root .js-plotly-plot')"
-ADMITTED = f"() => {GD}._fullData.find((d) => d.name === 'gate').customdata.filter((c) => c === 'admitted').length"
+ADMITTED = f"() => {GD}._fullData.find((d) => d.name === 'gate').customdata[0].filter((c) => c === 'admitted').length"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -245,9 +245,15 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
                              line={"color": "#1d2430", "width": 0.8}, hoverinfo="skip", name="spike → next frame"))
         forced = edits_override(parse_edits(edits, T), T).numpy() if edits else np.full(T, -1)
         by = np.select([forced == 1, forced == 0], [" (forced open by you)", " (forced closed by you)"], "")
+        # The hover and the click: one invisible cell per step over the whole panel (a heatmap is drawn as one picture;
+        # 300 invisible markers cost Plotly ~0.1 ms each on every redraw). A box drag selects markers only, so the
+        # markers are there too but hidden: the chart shows them while its "Select steps" is on (chart.js).
+        data.append({"type": "heatmap", "xaxis": "x" + a, "yaxis": "y" + a, "name": "gate", "z": np.zeros((1, T), np.int8),
+                     "x": t_axis, "y": [-0.1, 1.2], "opacity": 0, "showscale": False, "hoverongaps": False,
+                     "customdata": [np.char.add(np.where(gate, "admitted", "skipped"), by).tolist()],
+                     "hovertemplate": "frame %{x}: %{customdata}<extra></extra>"})
         data.append(_scatter(a, x=t_axis, y=np.full(T, 0.5, np.float32), mode="markers", marker={"opacity": 0, "size": 6},
-                             name="gate", customdata=np.char.add(np.where(gate, "admitted", "skipped"), by),
-                             hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
+                             name="gate steps", visible=False, hoverinfo="skip", showlegend=False))
         marked = np.flatnonzero(forced >= 0)
         if len(marked):  # a second cue beside the colour: a mark over every step the user forced
             data.append(_scatter(a, x=i32(marked), y=np.full(len(marked), 1.08, np.float32), mode="markers",

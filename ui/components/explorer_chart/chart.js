@@ -107,9 +107,14 @@ export function draw(component) {
       if (act === "select") {
         const on = b.getAttribute("aria-pressed") !== "true";
         b.setAttribute("aria-pressed", String(on));
+        st.selecting = on;
+        if (!st.drawn) return;
+        // the gate's markers (hidden otherwise: a box drag selects markers only) come and go with the mode
+        const steps = st.gd.data.findIndex((d) => d.name === "gate steps");
+        const shown = steps < 0 ? Promise.resolve() : window.Plotly.restyle(st.gd, { visible: on }, [steps]);
         // With the dragmode alone, a freshly drawn chart kept its zoom drag handlers and a box drag selected nothing
         // until an axis was redrawn (a zoom and reset): re-setting the time axis' own range redraws them now.
-        if (st.drawn) window.Plotly.relayout(st.gd, { dragmode: on ? "select" : "zoom", "xaxis2.range": st.gd._fullLayout.xaxis2.range.slice() });
+        shown.then(() => window.Plotly.relayout(st.gd, { dragmode: on ? "select" : "zoom", "xaxis2.range": st.gd._fullLayout.xaxis2.range.slice() }));
         return;
       }
       if (act === "play") { st.speed = Number(b.dataset.speed); play(st); }
@@ -159,7 +164,7 @@ export function draw(component) {
   const layout = st.fit ? scaled({ ...spec.figure.layout, height: fitHeight(st) }) : spec.figure.layout;
   const t = place(st, st.t); // the cursor stays where it rests: drawn by the same Plotly.react as the new payload
   loadPlotly(data.plotly)
-    .then((Plotly) => Plotly.react(st.gd, withCursor(spec, t), layout, PLOTLY_CONFIG))
+    .then((Plotly) => Plotly.react(st.gd, selectable(withCursor(spec, t), st.selecting), layout, PLOTLY_CONFIG))
     .then(() => {
       st.gd.dataset.reactMs = (performance.now() - received).toFixed(1); // Plotly.react (plus plotly.js's first load)
       st.gd.dataset.payloadBytes = String(data.spec.length);
@@ -238,7 +243,7 @@ function afterPaint(el, data) {
 function listen(st) {
   if (st.listening) return;
   st.listening = true;
-  const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate").map((p) => p.x);
+  const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate" || p.data.name === "gate steps").map((p) => p.x);
   const send = (xs) => { if (xs.length) st.setTriggerValue("edit", { t0: Math.min(...xs), t1: Math.max(...xs) }); };
   st.gd.on("plotly_click", (ev) => {
     send(gateSteps(ev && ev.points));
@@ -280,6 +285,12 @@ function withCursor(spec, t) {
     }
   });
   return data;
+}
+
+// The figure's data with the gate's markers shown while "Select steps" is on (a new payload keeps the mode).
+function selectable(data, on) {
+  if (!on) return data;
+  return data.map((d) => (d.name === "gate steps" ? { ...d, visible: true } : d));
 }
 
 // The cursor at step t (within the run) in the player's slider, its label and the chart's data-cursor; returns t.
