@@ -214,6 +214,8 @@ def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offere
     """SKIPSNN_TRAININGS=1 per replica (the stack's setting here): a second training on r1 waits in r1's queue while
     one on r2 starts at once; the checkpoint the r1 run saves into the shared models folder is in the sidebar of a
     session on r2. Every page is set up before the first run starts, so the queue is seen while that run lasts."""
+    from playwright.sync_api import expect
+
     first, queued, other = (train_page(browser, stack, r) for r in ("r1", "r1", "r2"))
     try:
         for page, name in ((first, "tiny_from_r1"), (queued, "tiny_queued"), (other, "tiny_from_r2")):
@@ -232,7 +234,11 @@ def test_training_limit_is_per_replica_and_a_checkpoint_trained_on_one_is_offere
         assert (stack.cfg.models / "tiny_from_r1.pt").is_file()
 
         # the r2 session's next run lists the models folder again (its sidebar is the same on every page): a change
-        # of a Train page setting reruns the whole page, sidebar included
+        # of a Train page setting reruns the whole page, sidebar included. First its own run has ended (a stop takes
+        # effect at the next batch, after the frames) and its controls are back: a key press on a locked slider is lost.
+        other.get_by_text("nothing was saved").wait_for(timeout=150_000)
+        expect(other.get_by_role("button", name="Start training")).to_be_enabled(timeout=30_000)
+        idle(other)
         runs = script_runs(other)
         slider_input(other, "train_noise").focus()
         other.keyboard.press("ArrowRight")
