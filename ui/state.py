@@ -28,6 +28,7 @@ from skipsnn_core.model import has_triton
 from skipsnn_core.explore import Sample, SampleSpec, Summary, ViewOptions, make_sample, run_trace, summarize
 from skipsnn_core.explain import GateAttribution, gate_attribution
 from skipsnn_core.figures import evidence_spec, explorer_payload
+from skipsnn_core.figures.common import json_ready
 from skipsnn_core.figures.palette import themed
 from skipsnn_core.jobs import Board
 from ui import theme
@@ -202,7 +203,8 @@ def _open_evidence(selection: Selection, spec: SampleSpec, view: ViewOptions, th
                    _trace: Trace) -> str:
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     figure = evidence_spec(_trace.forced_open, classes, "Evidence, gate open", label=_sample.label)
-    return plotly.io.to_json({"figure": themed(figure, theme_type)}, validate=False)
+    figure = themed(figure, theme_type)
+    return plotly.io.to_json({"figure": {**figure, "data": json_ready(figure["data"])}}, validate=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -24,6 +24,15 @@ def i32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.int32)
 
 
+def json_ready(traces: list[dict]) -> list[dict]:
+    """The traces with every NumPy text array (hover lines, class names) as a list, nothing else changed, for the
+    live payloads' JSON: orjson writes numeric arrays itself but not text ones, and one text array sent Plotly's
+    writer to its fallback, a walk through every value of the figure (the Explorer's figure: 2.8 ms, directly 1.5 ms,
+    the same JSON). Text arrays
+    stay arrays in the figures themselves: plotly.py's validators check a list's every item, 10x slower."""
+    return [{k: v.tolist() if isinstance(v, np.ndarray) and v.dtype.kind == "U" else v for k, v in t.items()} for t in traces]
+
+
 def padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
     span = max(hi - lo, 1e-3)
     return float(lo - pad * span), float(hi + pad * span)
@@ -43,7 +52,7 @@ def class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: st
                "hovertemplate": f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"}]
     for c, role in highlight.items():
         style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
-        traces.append({"type": "scatter", "x": t, "y": f32(values[:, c]), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
+        traces.append({"type": "scatter", "x": t, "y": np.ascontiguousarray(values[:, c], np.float32), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
                        "line": style, "hovertemplate": f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"})
     return traces
 

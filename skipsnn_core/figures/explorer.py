@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from ..explore import Sample, edits_override, events_at, parse_edits
 from ..model import Readout, Trace
 from .common import (CLASS_COLORS, CLOSED, OFF, ON, OPEN, SIGNAL, bar_image, blend_image, class_lines, f32, highlight_roles, i32,
-                     layout_image, padded, tint_image, zoomed_range)
+                     json_ready, layout_image, padded, tint_image, zoomed_range)
 from .palette import LIGHT, palette, themed
 
 SPEEDS = (("▶ 16 ms/s", 60), ("▶▶ 64 ms/s", 15), ("▶ 4 ms/s", 240))  # label: sensor time per second; frame duration
@@ -382,6 +382,7 @@ def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, m
     """
     figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector, edits)
     figure, colors = themed(figure, theme), palette(theme)
+    figure = {**figure, "data": json_ready(figure["data"])}
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step
