@@ -35,7 +35,9 @@ def page(served, light):
     pg.on("request", lambda r: None if r.url.startswith((served, "data:", "blob:")) else pg.outside.append(r.url))
     pg.goto(served)
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=90_000)
-    idle(pg)  # the first run's cards too, not only its charts
+    # the first run's cards too, not only its charts (once, in CI, none were on the page yet when the charts were)
+    pg.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 5", timeout=90_000)
+    idle(pg)
     yield pg
     pg.close()
 
