@@ -129,6 +129,14 @@ def require_browser() -> None:
         missing(reason, "SKIPSNN_REQUIRE_BROWSER")
 
 
+def require_axe() -> None:
+    """Skip with the reason when axe-playwright-python (the copy of axe-core the accessibility checks run) is
+    missing, or fail where SKIPSNN_REQUIRE_BROWSER=1."""
+    if importlib.util.find_spec("axe_playwright_python") is None:
+        missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
+                "SKIPSNN_REQUIRE_BROWSER")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Debian Chromium for every test that needs a real browser; each opens its own pages."""
@@ -182,9 +190,7 @@ def new_page(light):
 @pytest.fixture(scope="session")
 def visits(app_url, light):
     """Every page of the app opened once (tests/page_visits.py): what the accessibility and the layout tests read."""
-    if importlib.util.find_spec("axe_playwright_python") is None:
-        missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
-                "SKIPSNN_REQUIRE_BROWSER")
+    require_axe()
     from tests.page_visits import visit_all
 
     return visit_all(light, app_url)

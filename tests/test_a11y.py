@@ -9,12 +9,11 @@ SKIPSNN_REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import missing
+from tests.conftest import require_axe
 from tests.page_visits import PAGES, readable, settled, violations
 
 # One worker runs every browser module (pytest-xdist loadgroup), on its session server and browser context, and
@@ -27,9 +26,7 @@ CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
 
 @pytest.fixture(scope="module")
 def served(app_url):
-    if importlib.util.find_spec("axe_playwright_python") is None:
-        missing("the accessibility tests need axe-playwright-python (pip install -r requirements-dev.txt)",
-                "SKIPSNN_REQUIRE_BROWSER")
+    require_axe()
     return app_url
 
 

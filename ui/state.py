@@ -203,8 +203,7 @@ def _open_evidence(selection: Selection, spec: SampleSpec, view: ViewOptions, th
                    _trace: Trace) -> str:
     classes = [str(c) for c in range(model_for(selection).config.n_classes)]
     figure = evidence_spec(_trace.forced_open, classes, "Evidence, gate open", label=_sample.label)
-    figure = themed(figure, theme_type)
-    return plotly.io.to_json({"figure": {**figure, "data": json_ready(figure["data"])}}, validate=False)
+    return plotly.io.to_json({"figure": json_ready(themed(figure, theme_type))}, validate=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

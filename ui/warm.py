@@ -32,6 +32,7 @@ def warm_server(checkpoint: Path = ASSETS / "digits_skipsnn.pt") -> float:
     from skipsnn_core.data import FrameSpec, framed, open_dataset
     from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace, summarize
     from skipsnn_core.figures import evidence_spec, explorer_payload
+    from skipsnn_core.figures.common import json_ready
     from skipsnn_core.kernels import warm_up
 
     import ui.sidebar  # noqa: F401  (the pages' own modules: the sidebar, controls, components)
@@ -46,5 +47,5 @@ def warm_server(checkpoint: Path = ASSETS / "digits_skipsnn.pt") -> float:
     summarize(sample, trace)
     classes = [str(c) for c in range(model.config.n_classes)]
     explorer_payload(sample, trace, classes, meta={})
-    plotly.io.to_json({"figure": evidence_spec(trace.forced_open, classes, "warm-up")}, validate=False)
+    plotly.io.to_json({"figure": json_ready(evidence_spec(trace.forced_open, classes, "warm-up"))}, validate=False)
     return time.perf_counter() - t0

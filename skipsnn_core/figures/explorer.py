@@ -221,8 +221,7 @@ def explorer_base(sample: Sample, trace: Trace, classes, height: int = 900, meta
     status = np.where(gate, "admitted", "skipped") + np.where(sample.signal.numpy(), " · signal", "")
     # The hover points sit on one row (not on the bars' tops): the nearest point is then the frame under the pointer,
     # not a neighbour whose bar happens to end closer to it. An invisible line, not 300 invisible markers: Plotly draws
-    # one path for it instead of one per frame on every redraw (the gate's hover points stay markers: a box drag
-    # selects markers only).
+    # one path for it instead of one per frame on every redraw.
     data.append(_scatter(a, x=t_axis, y=np.full(T, top / 2, np.float32), mode="lines", line={"color": "rgba(0,0,0,0)", "width": 1},
                          name="events per frame", customdata=np.char.add(counts.astype(str), np.char.add(" events, ", status)),
                          hovertemplate="frame %{x}: %{customdata}<extra></extra>"))
@@ -381,8 +380,7 @@ def explorer_payload(sample: Sample, trace: Trace, classes, height: int = 900, m
     ``theme``: "light" or "dark" (Streamlit's theme type; palette.themed recolours the figure).
     """
     figure, cursor = explorer_base(sample, trace, classes, height, meta, full_range, projector, edits)
-    figure, colors = themed(figure, theme), palette(theme)
-    figure = {**figure, "data": json_ready(figure["data"])}
+    figure, colors = json_ready(themed(figure, theme)), palette(theme)
     T = trace.gate.shape[1]
     W, H, _ = sample.sensor_size
     rows, channels = np.nonzero(sample.x.numpy())  # row-major: sorted by step

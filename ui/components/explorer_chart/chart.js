@@ -14,6 +14,9 @@
 const SPEEDS = [4, 16, 64]; // sensor milliseconds per second of playback
 // No "Share chart..." button (plotly.js 4 shows one by default: it would post the data to a cloud URL).
 const PLOTLY_CONFIG = { displaylogo: false, responsive: true, showSendToCloud: false };
+// The gate's markers (skipsnn_core.figures.explorer): hidden, shown while "Select steps" is on (a box drag selects
+// markers only); the gate's hover and click are its heatmap cells, the trace named "gate".
+const GATE_STEPS = "gate steps";
 
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -86,8 +89,8 @@ export function draw(component) {
   const el = parentElement;
   // The same figure again (e.g. the forced-open evidence after a threshold change, which a forced-open gate does not
   // see): nothing to parse or redraw.
-  if (el.__still && el.__stillSpec === data.spec) return undefined;
-  if (el.__still) return afterPaint(el, data); // a figure with no cursor, drawn before: updated once the page painted
+  if (el.__still && el.__stillSpec === data.spec) { el.__stillNext = undefined; return undefined; } // and a pending other one is moot
+  if (el.__still) return drawWhenIdle(el, data); // a figure with no cursor, drawn before: updated once the browser is idle
   const spec = JSON.parse(data.spec); // {figure, steps, cursor, colors}: skipsnn_core.figures.explorer_payload
   if (!spec.steps) return still(el, spec, data); // a figure with no cursor: drawn and updated in place, nothing more
   for (const k of ["offsets", "channels", "gate", "signal"]) spec.steps[k] = typed(spec.steps[k]);
@@ -110,7 +113,7 @@ export function draw(component) {
         st.selecting = on;
         if (!st.drawn) return;
         // the gate's markers (hidden otherwise: a box drag selects markers only) come and go with the mode
-        const steps = st.gd.data.findIndex((d) => d.name === "gate steps");
+        const steps = st.gd.data.findIndex((d) => d.name === GATE_STEPS);
         const shown = steps < 0 ? Promise.resolve() : window.Plotly.restyle(st.gd, { visible: on }, [steps]);
         // With the dragmode alone, a freshly drawn chart kept its zoom drag handlers and a box drag selected nothing
         // until an axis was redrawn (a zoom and reset): re-setting the time axis' own range redraws them now.
@@ -230,7 +233,7 @@ function still(el, spec, data) {
 // (a new noise level) paints the live chart first, not after this one's Plotly.react and the frames it holds up.
 // Only the newest figure is drawn. (Safari has no requestIdleCallback: a short timeout there.)
 const whenIdle = window.requestIdleCallback ? (f) => window.requestIdleCallback(f, { timeout: 300 }) : (f) => setTimeout(f, 50);
-function afterPaint(el, data) {
+function drawWhenIdle(el, data) {
   el.__stillNext = data;
   whenIdle(() => {
     if (el.__stillNext !== data) return; // a newer one came meanwhile
@@ -243,7 +246,7 @@ function afterPaint(el, data) {
 function listen(st) {
   if (st.listening) return;
   st.listening = true;
-  const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate" || p.data.name === "gate steps").map((p) => p.x);
+  const gateSteps = (points) => (points || []).filter((p) => p.data.name === "gate" || p.data.name === GATE_STEPS).map((p) => p.x);
   const send = (xs) => { if (xs.length) st.setTriggerValue("edit", { t0: Math.min(...xs), t1: Math.max(...xs) }); };
   st.gd.on("plotly_click", (ev) => {
     send(gateSteps(ev && ev.points));
@@ -290,7 +293,7 @@ function withCursor(spec, t) {
 // The figure's data with the gate's markers shown while "Select steps" is on (a new payload keeps the mode).
 function selectable(data, on) {
   if (!on) return data;
-  return data.map((d) => (d.name === "gate steps" ? { ...d, visible: true } : d));
+  return data.map((d) => (d.name === GATE_STEPS ? { ...d, visible: true } : d));
 }
 
 // The cursor at step t (within the run) in the player's slider, its label and the chart's data-cursor; returns t.
