@@ -30,6 +30,34 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
+if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("SKIPSNN_ONE_PROCESS"):
+    from ui.presence import bound_the_heap
+
+    bound_the_heap()  # big blocks go back to the system when freed, as in the app's server (ui/presence.py)
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_the_worker_as_found():
+    """After each module, what it left in this worker goes: Streamlit's caches (AppTest runs the app in this process,
+    and its models, framed splits, sweeps and traces stay there for the next module otherwise), the garbage, and the
+    heap glibc keeps for later (each worker ran every module's data through one heap: 1.9 GB by the end, alone)."""
+    yield
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        from ui.presence import trim_heap
+
+        trim_heap()
+
+
+BROWSER_GROUP = "browser"  # the xdist group of every test that drives the session's Chromium (one worker, one browser)
 NMNIST_DIR = Path(os.environ.get("SKIPSNN_NMNIST_DIR", ROOT.parent / "shared" / "data" / "nmnist"))
 
 
@@ -147,17 +175,43 @@ def browser():
         yield browser
 
 
+class AppServer:
+    """The app server of this process's browser tests, started when a test first asks for it and stoppable before the
+    deploy tests start their own two (tests/test_deploy.py): at most two app servers are alive in one worker."""
+
+    def __init__(self, models: Path):
+        self.models, self._running = models, None
+
+    def url(self) -> str:
+        if self._running is None:
+            from bench.browser import server
+            from skipsnn_core.roots import MODELS_ENV
+
+            context = server(env={MODELS_ENV: str(self.models)})
+            self._running = (context, context.__enter__()[0])
+        return self._running[1]
+
+    def stop(self) -> None:
+        if self._running is not None:
+            context, self._running = self._running[0], None
+            context.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """One app server for every browser test of this process (tests/test_a11y.py, test_browser.py, test_layout.py),
-    started once: each test opens its own session on it. Its models folder is a fresh one, so a run on the Train page
+def app_server(tmp_path_factory):
+    server = AppServer(tmp_path_factory.mktemp("models"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server):
+    """The app server for every browser test of this process (tests/test_a11y.py, test_browser.py, test_layout.py),
+    started once: each test opens its own session on it. The deploy tests, which stop it, come after every test that
+    reads it (pytest_collection_modifyitems below). Its models folder is a fresh one, so a run on the Train page
     saves its checkpoint there, not in the user's."""
     require_browser()
-    from bench.browser import server
-    from skipsnn_core.roots import MODELS_ENV
-
-    with server(env={MODELS_ENV: str(tmp_path_factory.mktemp("models"))}) as (url, _, _log):
-        yield url
+    return app_server.url()
 
 
 @pytest.fixture(scope="session")
@@ -188,9 +242,17 @@ def new_page(light):
 
 
 @pytest.fixture(scope="session")
-def visits(app_url, light):
+def visits(app_server, light):
     """Every page of the app opened once (tests/page_visits.py): what the accessibility and the layout tests read."""
+    require_browser()
     require_axe()
     from tests.page_visits import visit_all
 
-    return visit_all(light, app_url)
+    return visit_all(light, app_server.url())
+
+
+def pytest_collection_modifyitems(items):
+    """The deploy tests last: they stop the browser tests' app server before their stack starts its two replicas,
+    and under pytest-xdist every Chromium test is in one group (one worker, one Chromium), so they come after the
+    others in that worker."""
+    items.sort(key=lambda item: item.path.name == "test_deploy.py")

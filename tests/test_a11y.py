@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_axe
+from tests.conftest import BROWSER_GROUP, require_axe
 from tests.page_visits import PAGES, readable, settled, violations
 
 # One worker runs every browser module (pytest-xdist loadgroup), on its session server and browser context, and
 # their one walk through the pages (tests/conftest.py, tests/page_visits.py).
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 ROOT = Path(__file__).resolve().parents[1]
 CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from skipsnn_core.explore import edits_override, parse_edits
+from tests.conftest import BROWSER_GROUP
 from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, slider_input,
                            slider_value, still, wait_for_view)
 
 # One worker runs this module and tests/test_layout.py (pytest-xdist loadgroup): they share its session server and
 # browser context (tests/conftest.py).
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 

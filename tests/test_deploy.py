@@ -20,18 +20,20 @@ from bench.browser import free_port, idle, rerun_done, script_runs, slider_input
 from bench import stclient
 from bench.stclient import Session
 from deploy.stack import COOKIE, Stack, StackConfig, haproxy_path
-from tests.conftest import NMNIST_DIR, missing, require_browser
+from tests.conftest import BROWSER_GROUP, NMNIST_DIR, missing, require_browser
 
 # under pytest-xdist with --dist loadgroup the module stays in one worker, so its stack (two replicas, HAProxy,
-# supervisord) starts once, not once in each worker
-pytestmark = pytest.mark.xdist_group("deploy")
+# supervisord) starts once, not once in each worker; it is the worker of the other browser tests, whose Chromium
+# it shares, and it comes after them (tests/conftest.py)
+pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 
 @pytest.fixture(scope="module")
-def running_stack(tmp_path_factory):
+def running_stack(tmp_path_factory, app_server):
     if haproxy_path() is None:
         missing("the deploy tests need haproxy (apt-get install haproxy)", "SKIPSNN_REQUIRE_BROWSER")
     require_browser()
+    app_server.stop()  # the other browser tests are done with it: two replicas, not three app servers, from here on
     tmp = tmp_path_factory.mktemp("deploy")
     port = free_port()
     cfg = StackConfig(replicas=2, port=port, first_port=_two_free_ports(port), run_dir=tmp / "run", models=tmp / "models",

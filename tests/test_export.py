@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from skipsnn_core import load_checkpoint
-from tests.conftest import require_browser
+from tests.conftest import BROWSER_GROUP, require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--checkpoint", "assets/digits_skipsnn.pt", "--dataset", "digits", "--sample", "3", "--noise-level", "2", "--seed", "5",
@@ -63,6 +63,7 @@ def test_npz_reproduces_the_gate_and_csv_tabulates_it(tmp_path):
     assert float(rows[-1]["evidence_0"]) == pytest.approx(float(z["gated_evidence"][-1, 0]), abs=1e-5)
 
 
+@pytest.mark.xdist_group(BROWSER_GROUP)  # the Chromium of the other browser tests (tests/conftest.py)
 def test_html_plays_with_no_network(tmp_path, browser):
     assert export(tmp_path / "view.html").returncode == 0
     html = tmp_path / "view.html"

@@ -13,12 +13,13 @@ from __future__ import annotations
 import pytest
 
 from bench.browser import still
+from tests.conftest import BROWSER_GROUP
 from tests.layout_boxes import cut_off, overlaps
 from tests.page_visits import SIZES, TOUR_STEPS
 
 # One worker runs every browser module (pytest-xdist loadgroup): they share its session server, its browser context
 # and its one walk through the pages (tests/conftest.py, tests/page_visits.py), which the accessibility tests read too.
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 FOLD = {"why", "compare", *(f"tour {k}" for k in range(1, TOUR_STEPS + 1))}  # main chart must start above the fold
 EXPLORER_OWNED = {"explorer_chart", "tour_chart"}  # the Explorer chart (figures/explorer.py): its own issue, see below

@@ -22,7 +22,7 @@ from skipsnn_core.data import NMNISTFolder, DataError, frames
 from skipsnn_core.explore import SampleSpec, ViewOptions, make_sample, run_trace
 from skipsnn_core.figures import explorer_payload
 from skipsnn_core.notebook import Explorer, builtin_digits
-from tests.conftest import require_browser
+from tests.conftest import BROWSER_GROUP, require_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -193,6 +193,7 @@ def widget_page(tmp_path, browser, model):
     server.server_close()
 
 
+@pytest.mark.xdist_group(BROWSER_GROUP)  # the Chromium of the other browser tests (tests/conftest.py)
 def test_the_widget_module_draws_and_talks_to_its_model(widget_page):
     page, url, first, second = widget_page
     page.wait_for_function(f"() => {GD} && {GD}._fullLayout && {GD}.dataset.reactMs", timeout=15_000)

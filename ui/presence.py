@@ -29,7 +29,7 @@ def _libc():
         return None
 
 
-def _trim_heap() -> None:
+def trim_heap() -> None:
     """glibc keeps freed memory in its heap for the next allocation; give it back (a no-op elsewhere)."""
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
@@ -77,7 +77,7 @@ def _let_go() -> None:
     for cached in PER_SETTING:
         cached.clear()
     gc.collect()
-    _trim_heap()
+    trim_heap()
 
 
 def _after_the_reconnect_window() -> None:
