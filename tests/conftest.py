@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -30,18 +31,21 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
-if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("SKIPSNN_ONE_PROCESS"):
+
+@pytest.fixture(scope="session", autouse=True)
+def bounded_heap():
+    """Big blocks go back to the system when freed, as in the app's server (ui/presence.py); in every process that
+    runs tests (not the xdist controller, which runs none). A no-op where the C library is not glibc."""
     from ui.presence import bound_the_heap
 
-    bound_the_heap()  # big blocks go back to the system when freed, as in the app's server (ui/presence.py)
-
+    bound_the_heap()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def leave_the_worker_as_found():
     """After each module, what it left in this worker goes: Streamlit's caches (AppTest runs the app in this process,
     and its models, framed splits, sweeps and traces stay there for the next module otherwise), the garbage, and the
-    heap glibc keeps for later (each worker ran every module's data through one heap: 1.9 GB by the end, alone)."""
+    heap glibc keeps for later (one process running every module but the browser ones ended at 1.9 GB without this)."""
     yield
     if "streamlit" in sys.modules:
         import streamlit as st
@@ -51,10 +55,9 @@ def leave_the_worker_as_found():
     import gc
 
     gc.collect()
-    if sys.platform.startswith("linux"):
-        from ui.presence import trim_heap
+    from ui.presence import trim_heap
 
-        trim_heap()
+    trim_heap()
 
 
 BROWSER_GROUP = "browser"  # the xdist group of every test that drives the session's Chromium (one worker, one browser)
@@ -180,21 +183,19 @@ class AppServer:
     deploy tests start their own two (tests/test_deploy.py): at most two app servers are alive in one worker."""
 
     def __init__(self, models: Path):
-        self.models, self._running = models, None
+        self.models, self._url, self._running = models, None, contextlib.ExitStack()
 
     def url(self) -> str:
-        if self._running is None:
+        if self._url is None:
             from bench.browser import server
             from skipsnn_core.roots import MODELS_ENV
 
-            context = server(env={MODELS_ENV: str(self.models)})
-            self._running = (context, context.__enter__()[0])
-        return self._running[1]
+            self._url = self._running.enter_context(server(env={MODELS_ENV: str(self.models)}))[0]
+        return self._url
 
     def stop(self) -> None:
-        if self._running is not None:
-            context, self._running = self._running[0], None
-            context.__exit__(None, None, None)
+        self._url = None
+        self._running.close()
 
 
 @pytest.fixture(scope="session")
