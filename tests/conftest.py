@@ -205,12 +205,12 @@ def app_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def app_url(app_server):
-    """The app server for every browser test of this process (tests/test_a11y.py, test_browser.py, test_layout.py),
-    started once: each test opens its own session on it. The deploy tests, which stop it, come after every test that
-    reads it (pytest_collection_modifyitems below). Its models folder is a fresh one, so a run on the Train page
-    saves its checkpoint there, not in the user's."""
+@pytest.fixture(scope="module")
+def served(app_server):
+    """The URL of this process's app server for the browser tests (tests/test_a11y.py, test_browser.py,
+    test_layout.py): one server, started by the first module that asks (again after the deploy tests stopped it);
+    each test opens its own session on it. Its models folder is a fresh one, so a run on the Train page saves its
+    checkpoint there, not in the user's."""
     require_browser()
     return app_server.url()
 

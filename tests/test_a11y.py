@@ -25,9 +25,10 @@ CURSOR = "() => Number(document.querySelector('.skipsnn-chart').dataset.cursor)"
 
 
 @pytest.fixture(scope="module")
-def served(app_url):
+def served(served):
+    """conftest's app server, once axe-core is known to be here."""
     require_axe()
-    return app_url
+    return served
 
 
 @pytest.mark.parametrize("name", list(PAGES), ids=[n.replace(" ", "_") for n in PAGES])

@@ -13,16 +13,11 @@ from tests.conftest import BROWSER_GROUP
 from bench.browser import (PAINTED, idle, metric_texts, plot_image, plot_trace, rerun_done, script_runs, slider_input,
                            slider_value, still, wait_for_view)
 
-# One worker runs this module and tests/test_layout.py (pytest-xdist loadgroup): they share its session server and
-# browser context (tests/conftest.py).
+# One worker runs every browser test (pytest-xdist loadgroup, conftest's BROWSER_GROUP): they share its app server
+# and browser context (tests/conftest.py).
 pytestmark = pytest.mark.xdist_group(BROWSER_GROUP)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def served(app_url):
-    return app_url
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,6 @@ EXPLORER_OWNED = {"explorer_chart", "tour_chart"}  # the Explorer chart (figures
 
 
 @pytest.fixture(scope="module")
-def served(app_url):
-    """The session's app (its models folder a fresh one: the Train page's run saves its checkpoint there)."""
-    return app_url
-
-
-@pytest.fixture(scope="module")
 def measured(visits):
     """{page: {(w, h): text boxes}} and {page: main chart's top at 1440×900}, from the session's walk through the
     pages; a page whose visit failed fails here with its error."""
