@@ -245,7 +245,6 @@ def new_page(light):
 @pytest.fixture(scope="session")
 def visits(app_server, light):
     """Every page of the app opened once (tests/page_visits.py): what the accessibility and the layout tests read."""
-    require_browser()
     require_axe()
     from tests.page_visits import visit_all
 

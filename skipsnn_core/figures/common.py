@@ -16,7 +16,9 @@ CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 
 
 def f32(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float32)
+    """Float arrays go to the browser as contiguous float32: orjson writes only C-contiguous arrays itself (a column
+    of a (T, classes) array would send plotly.py's writer to its slow fallback)."""
+    return np.ascontiguousarray(a, dtype=np.float32)
 
 
 def i32(a) -> np.ndarray:
@@ -54,7 +56,7 @@ def class_lines(values: np.ndarray, classes, highlight: dict[int, str], what: st
                "hovertemplate": f"class %{{customdata}}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"}]
     for c, role in highlight.items():
         style = dict(color=OPEN, width=2.5) if role == "prediction" else dict(color="#1d2430", width=2, dash="dash")
-        traces.append({"type": "scatter", "x": t, "y": np.ascontiguousarray(values[:, c], np.float32), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
+        traces.append({"type": "scatter", "x": t, "y": f32(values[:, c]), "mode": "lines", "name": f"{what}, {role} {classes[c]}",
                        "line": style, "hovertemplate": f"{role} {classes[c]}<br>t=%{{x}}<br>{what} %{{y:.3f}}<extra></extra>"})
     return traces
 
